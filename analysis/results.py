@@ -1,0 +1,51 @@
+"""What the pipeline returns: plain dataclasses, turned into the JSON report by `to_dict`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .reps import Rep
+
+
+@dataclass
+class SetResult:
+    index: int
+    reps: list[Rep]
+    axis: np.ndarray  # rotation axis in the sensor frame (pull-apart: up)
+    typical_rom_deg: float
+    rest_before_s: float | None = None
+    side: str | None = None  # "left" / "right" arm, from the sweep direction
+    flags: list[str] = field(default_factory=list)
+    # For plots: time and outward angle (degrees, start position at 0) over the set's region.
+    angle_t: np.ndarray | None = None
+    angle_deg: np.ndarray | None = None
+
+    @property
+    def full_reps(self) -> list[Rep]:
+        return [r for r in self.reps if not r.partial]
+
+    @property
+    def start_s(self) -> float:
+        return self.reps[0].start_s
+
+    @property
+    def end_s(self) -> float:
+        return self.reps[-1].end_s
+
+
+@dataclass
+class SessionResult:
+    exercise: str
+    duration_s: float
+    sample_rate_hz: float
+    sets: list[SetResult]
+    notes: list[str] = field(default_factory=list)
+    # Kept for plots: the analysis grid and the per-set signed angle.
+    trace_t: np.ndarray | None = None
+    trace_rate: np.ndarray | None = None
+
+    @property
+    def total_reps(self) -> int:
+        return sum(len(s.full_reps) for s in self.sets)

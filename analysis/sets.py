@@ -1,0 +1,63 @@
+"""Step 3: where the sets are.
+
+A set is a stretch of sustained rotation about the vertical axis. Walking, shaking out the arms
+or raising them to the start position turn the wrist mostly about horizontal axes, so the share
+of the rotation that is vertical separates them; a set must also hold at least two full reps,
+which rules out turning round once while walking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+ACTIVE_RATE = 0.25  # rad/s, RMS of the vertical rate over the window while repping
+VERTICAL_SHARE = 0.6  # vertical RMS over total RMS
+WINDOW_S = 3.0
+MERGE_S = 5.0  # holds and pauses up to this long keep a set together
+MARGIN_S = 2.5
+
+
+@dataclass
+class Region:
+    start: int  # sample index, inclusive
+    stop: int  # sample index, exclusive
+
+
+def moving_rms(x: np.ndarray, n: int) -> np.ndarray:
+    return np.sqrt(ndimage.uniform_filter1d(x * x, size=max(1, n), mode="nearest"))
+
+
+def active_regions(
+    vertical: np.ndarray, total: np.ndarray, fs: float, valid: np.ndarray | None = None
+) -> list[Region]:
+    """Candidate set regions (with a margin either side) from vertical and total rotation rate."""
+    n = int(WINDOW_S * fs)
+    rms_v = moving_rms(vertical, n)
+    rms_t = moving_rms(total, n)
+    active = (rms_v > ACTIVE_RATE) & (rms_v > VERTICAL_SHARE * rms_t)
+    if valid is not None:
+        active &= valid
+    # Close short quiet stretches (holds, pauses), then drop blips shorter than one window.
+    active = ndimage.binary_closing(active, structure=np.ones(int(MERGE_S * fs)))
+    labels, count = ndimage.label(active)
+    regions = []
+    margin = int(MARGIN_S * fs)
+    for sl in ndimage.find_objects(labels):
+        a, b = sl[0].start, sl[0].stop
+        if b - a < n:
+            continue
+        regions.append(Region(max(0, a - margin), min(len(vertical), b + margin)))
+    return _merge_overlaps(regions)
+
+
+def _merge_overlaps(regions: list[Region]) -> list[Region]:
+    out: list[Region] = []
+    for r in regions:
+        if out and r.start <= out[-1].stop:
+            out[-1].stop = max(out[-1].stop, r.stop)
+        else:
+            out.append(r)
+    return out

@@ -1,0 +1,127 @@
+"""`repcount`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sensor.errors import InputError
+
+EXERCISES = ("pull-apart", "generic")
+
+
+def _pairs(text: str | None, option: str) -> dict[str, str] | None:
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(option, f"expected KEY=VALUE pairs separated by commas, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def analyze(args: argparse.Namespace) -> int:
+    from analysis import process
+    from repcount.report import print_table, report_dict
+    from sensor.readers import read_recording
+
+    rec = read_recording(
+        args.path, columns=_pairs(args.columns, "--columns"), units=_pairs(args.units, "--units")
+    )
+    if len(rec) < 2:
+        raise InputError(args.path, "expected at least two samples")
+    result = process(rec, exercise=args.exercise)
+    if args.plot:
+        from repcount.plot import plot_session
+
+        plot_session(result, args.plot, title=f"{Path(args.path).name}: {result.total_reps} reps")
+    if args.json:
+        json.dump(report_dict(result, str(args.path), rec.meta.format), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_table(result, str(args.path), rec.meta.format)
+        if args.plot:
+            print(f"Plot written to {args.plot}")
+    return 0
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from sensor.writers import write_recording
+
+    from repcount.simulator import random_config, simulate_session
+
+    overrides = {
+        k: v
+        for k, v in {
+            "sets": args.sets,
+            "reps": args.reps,
+            "rest_s": args.rest,
+            "duration_s": args.duration,
+            "rate_hz": args.rate,
+        }.items()
+        if v is not None
+    }
+    config = random_config(args.seed, **overrides)
+    rec, truth = simulate_session(config)
+    out = Path(args.out)
+    written = write_recording(rec, out, args.format)
+    truth_path = truth_file_for(out)
+    truth_path.write_text(json.dumps(truth, indent=1))
+    full = sum(1 for s in truth["sets"] for r in s["reps"] if not r["partial"])
+    print(
+        f"Wrote {', '.join(str(p) for p in written)} ({args.format}, {rec.duration_s:.0f} s, "
+        f"{len(truth['sets'])} sets, {full} full reps) and {truth_path}"
+    )
+    return 0
+
+
+def truth_file_for(out: Path) -> Path:
+    """Where the ground truth of a simulated session goes: beside it, `<name>.truth.json`."""
+    base = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return out.with_name(base + ".truth.json")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repcount", description="Count band pull-apart reps from an IMU.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("analyze", help="analyse a recorded session (file, folder or zip)")
+    p.add_argument("path")
+    p.add_argument("--exercise", choices=EXERCISES, default="pull-apart")
+    p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
+    p.add_argument("--plot", metavar="FILE.png", help="write a plot of the session")
+    p.add_argument("--columns", help="column roles for other CSVs, e.g. t=time,ax=AccX,...,gz=GyrZ")
+    p.add_argument("--units", help="units for other CSVs, e.g. acc=g,gyro=deg/s,t=ms")
+    p.set_defaults(func=analyze)
+
+    p = sub.add_parser("simulate", help="write a simulated session and its ground truth")
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", default="repcount-csv")
+    p.add_argument("--sets", type=int)
+    p.add_argument("--reps", type=int)
+    p.add_argument("--rest", type=float)
+    p.add_argument("--duration", type=float)
+    p.add_argument("--rate", type=float)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"repcount: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
