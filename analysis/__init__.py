@@ -16,6 +16,6 @@ def process(rec: Recording, exercise: str = "pull-apart") -> SessionResult:
         from .generic import process_generic
 
         return process_generic(rec)
-    from .process import process_session
+    from .pullapart import process_session
 
     return process_session(rec)

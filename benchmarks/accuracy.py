@@ -60,8 +60,10 @@ def main() -> int:
         for sc in pool.map(_one, zip(configs, fmts), chunksize=4):
             total.add(sc)
     elapsed = time.perf_counter() - t0
-    print(f"pull-apart accuracy on {len(configs)} simulated sessions (seed {args.seed}"
-          f"{', through file formats' if args.formats else ''}), {elapsed:.1f} s")
+    print(
+        f"pull-apart accuracy on {len(configs)} simulated sessions (seed {args.seed}"
+        f"{', through file formats' if args.formats else ''}), {elapsed:.1f} s"
+    )
     for line in summary_lines(total):
         print("  " + line)
     if args.verbose:

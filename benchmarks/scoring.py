@@ -29,8 +29,18 @@ class Score:
     failures: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("sets_true", "sets_exact", "sets_spurious", "reps_true", "reps_found", "reps_matched",
-                     "partial_true", "partial_found", "rowing_true", "rowing_found"):
+        for name in (
+            "sets_true",
+            "sets_exact",
+            "sets_spurious",
+            "reps_true",
+            "reps_found",
+            "reps_matched",
+            "partial_true",
+            "partial_found",
+            "rowing_true",
+            "rowing_found",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for p in PHASES:
             self.tempo_err[p] += other.tempo_err[p]
@@ -66,13 +76,17 @@ def score_session(result: SessionResult, truth: dict, label: str = "") -> Score:
         if len(fs.full_reps) == len(true_full):
             sc.sets_exact += 1
         else:
-            sc.failures.append(f"{label} set {ts['index']}: {len(fs.full_reps)} reps found, {len(true_full)} true")
+            sc.failures.append(
+                f"{label} set {ts['index']}: {len(fs.full_reps)} reps found, {len(true_full)} true"
+            )
         _score_reps(sc, fs.reps, ts["reps"])
     sc.sets_spurious = len(found_sets) - len(used)
     for i, fs in enumerate(found_sets):
         if i not in used:
             sc.reps_found += len(fs.full_reps)
-            sc.failures.append(f"{label} spurious set at {fs.start_s:.1f}-{fs.end_s:.1f} s ({len(fs.full_reps)} reps)")
+            sc.failures.append(
+                f"{label} spurious set at {fs.start_s:.1f}-{fs.end_s:.1f} s ({len(fs.full_reps)} reps)"
+            )
     return sc
 
 
@@ -122,11 +136,20 @@ def summary_lines(sc: Score) -> list[str]:
     for p in PHASES:
         e = np.abs(sc.tempo_err[p])
         b = np.mean(sc.tempo_err[p]) if len(e) else float("nan")
-        lines.append(f"tempo {p[:-2]:>6}: MAE {e.mean() if len(e) else float('nan'):.3f} s  bias {b:+.3f} s"
-                     f"  p95 {np.percentile(e, 95) if len(e) else float('nan'):.3f} s")
+        lines.append(
+            f"tempo {p[:-2]:>6}: MAE {e.mean() if len(e) else float('nan'):.3f} s  bias {b:+.3f} s"
+            f"  p95 {np.percentile(e, 95) if len(e) else float('nan'):.3f} s"
+        )
     r = np.array(sc.rom_err)
     if len(r):
-        lines.append(f"range: MAE {np.abs(r).mean():.2f} deg  bias {r.mean():+.2f} deg  p95 {np.percentile(np.abs(r), 95):.2f} deg")
-    lines.append(f"partial recall: {pct(sc.partial_found, sc.partial_true)} ({sc.partial_found}/{sc.partial_true})")
-    lines.append(f"rowing recall: {pct(sc.rowing_found, sc.rowing_true)} ({sc.rowing_found}/{sc.rowing_true})")
+        lines.append(
+            f"range: MAE {np.abs(r).mean():.2f} deg  bias {r.mean():+.2f} deg"
+            f"  p95 {np.percentile(np.abs(r), 95):.2f} deg"
+        )
+    lines.append(
+        f"partial recall: {pct(sc.partial_found, sc.partial_true)} ({sc.partial_found}/{sc.partial_true})"
+    )
+    lines.append(
+        f"rowing recall: {pct(sc.rowing_found, sc.rowing_true)} ({sc.rowing_found}/{sc.rowing_true})"
+    )
     return lines

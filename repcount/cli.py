@@ -50,9 +50,8 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from sensor.writers import write_recording
-
     from repcount.simulator import random_config, simulate_session
+    from sensor.writers import write_recording
 
     overrides = {
         k: v

@@ -76,8 +76,8 @@ def test_find_reps_times_a_minimum_jerk_rep():
         u = np.arange(n) / n
         return 10 * u**3 - 15 * u**4 + 6 * u**5
 
-    phases = [(2.0, 0, 0), (1.0, 0, 90), (0.5, 90, 90), (2.0, 90, 0), (1.0, 0, 0), (1.0, 0, 90), (0.5, 90, 90),
-              (2.0, 90, 0), (2.0, 0, 0)]
+    rep = [(1.0, 0, 90), (0.5, 90, 90), (2.0, 90, 0)]
+    phases = [(2.0, 0, 0), *rep, (1.0, 0, 0), *rep, (2.0, 0, 0)]
     ang = np.concatenate([a + (b - a) * mj(int(d * fs)) for d, a, b in phases])
     rate = np.radians(np.gradient(ang) * fs)
     t = np.arange(len(ang)) / fs
