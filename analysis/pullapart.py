@@ -8,6 +8,7 @@ Every step is a pure function of arrays; this module only chains them.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from sensor.recording import Recording
 
@@ -16,8 +17,9 @@ from .flags import flag_reps, flag_set
 from .orientation import gravity_up, steady_up, unit, vertical_rate
 from .reps import angle_deg, find_reps, mark_partials
 from .results import SessionResult, SetResult
-from .sets import MARGIN_S, Region, active_regions
+from .sets import Region, active_regions
 
+STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 STILL_RATE = 0.15  # rad/s: slower than this counts as holding still (for the gyro bias)
 MIN_FULL_REPS = 2
 MIN_SET_ROM_DEG = 20.0
@@ -53,16 +55,23 @@ def _session(rec: Recording, sig: UniformSignal, sets: list[SetResult], trace: n
     )
 
 
-def set_axis(sig: UniformSignal, region: Region, up: np.ndarray) -> np.ndarray:
-    """The set's vertical in the sensor frame, from its steady middle part."""
-    margin = int(MARGIN_S * sig.fs)
-    core = slice(region.start + margin, max(region.start + margin + 1, region.stop - margin))
-    ups = up[core]
-    ref = unit(np.median(ups, axis=0))
-    steady = (ups @ ref > np.cos(np.radians(25))) & sig.valid[core]
-    if steady.sum() < sig.fs:
-        return ref
-    return steady_up(sig.acc[core][steady], sig.gyro[core][steady], sig.fs)
+def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """The stretch of a region with the arms up in the working pose, and the up vector there.
+
+    Raising the arms to the start position, lowering them and walking between sets all turn the
+    forearm far from its working pose, so gravity in the sensor frame moves far from where it sits
+    during the set. Returns (reference up, mask of the longest steady stretch).
+    """
+    n = len(up)
+    middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
+    ref = unit(np.median(up[middle], axis=0))
+    steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
+    steady = ndimage.binary_closing(steady, structure=np.ones(int(fs)))
+    labels, count = ndimage.label(steady)
+    if count == 0:
+        return ref, steady
+    sizes = ndimage.sum(steady, labels, index=np.arange(1, count + 1))
+    return ref, labels == 1 + int(np.argmax(sizes))
 
 
 def remove_bias(rate: np.ndarray, gyro_norm: np.ndarray, fs: float) -> np.ndarray:
@@ -73,14 +82,22 @@ def remove_bias(rate: np.ndarray, gyro_norm: np.ndarray, fs: float) -> np.ndarra
     return rate - float(np.median(rate[still]))
 
 
-def outward_sign(rate: np.ndarray, fs: float) -> float:
-    """+1 or -1: the direction of the first large excursion, which is the arms opening."""
+def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray) -> float:
+    """+1 or -1: the direction in which the arms open.
+
+    A set starts and ends with the hands together in front, so the angle at either end of the
+    working-pose stretch is the start position and every rep is an excursion to one side of it.
+    """
     theta = angle_deg(rate, fs)
-    spread = np.percentile(theta, 98) - np.percentile(theta, 2)
-    far = np.flatnonzero(np.abs(theta - theta[0]) > 0.4 * spread)
-    if len(far) == 0:
-        return 1.0
-    return 1.0 if theta[far[0]] > theta[0] else -1.0
+    idx = np.flatnonzero(steady)
+    if len(idx) < 2 * fs:
+        idx = np.arange(len(theta))
+    a, b = idx[0], idx[-1]
+    w = max(1, int(0.5 * fs))
+    base0, base1 = np.median(theta[a : a + w]), np.median(theta[b - w + 1 : b + 1])
+    line = np.linspace(base0, base1, b - a + 1)
+    dev = theta[a : b + 1] - line
+    return 1.0 if np.percentile(dev, 98) >= -np.percentile(dev, 2) else -1.0
 
 
 def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) -> np.ndarray:
@@ -93,15 +110,17 @@ def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) 
 
 def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult | None:
     sl = slice(region.start, region.stop)
-    axis = set_axis(sig, region, up)
-    gyro = sig.gyro[sl]
-    rate = remove_bias(gyro @ axis, np.linalg.norm(gyro, axis=1), sig.fs)
     valid = sig.valid[sl]
+    ref, steady = working_pose(up[sl], valid, sig.fs)
+    gyro = sig.gyro[sl]
+    axis = steady_up(sig.acc[sl][steady], gyro[steady], sig.fs) if steady.sum() >= sig.fs else ref
+    rate = remove_bias(gyro @ axis, np.linalg.norm(gyro, axis=1), sig.fs)
     rate = np.where(valid, rate, 0.0)  # no rotation is invented inside a gap
-    sign = outward_sign(rate, sig.fs)
+    sign = outward_sign(rate, sig.fs, steady)
     t = sig.t[sl]
     reps = find_reps(t, sign * rate, sig.fs)
-    reps = [r for r in reps if valid[(t >= r.start_s) & (t <= r.end_s)].all()]
+    # Only excursions made in the working pose and with data all through are reps.
+    reps = [r for r in reps if (steady & valid)[(t >= r.start_s) & (t <= r.end_s)].all()]
     typical = mark_partials(reps)
     if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
         return None
