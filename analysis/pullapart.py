@@ -12,15 +12,17 @@ from scipy import ndimage
 
 from sensor.recording import Recording
 
-from .clean import ANALYSIS_RATE_HZ, UniformSignal, resample_uniform
+from .clean import ANALYSIS_RATE_HZ, UniformSignal, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
 from .orientation import gravity_up, steady_up, unit, vertical_rate
-from .reps import angle_deg, find_reps, mark_partials
+from .reps import Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
-from .sets import Region, active_regions
+from .rowing import VERTICAL_SHARE, find_rows, horizontal_rate, vertical_share
+from .sets import Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
-STILL_RATE = 0.15  # rad/s: slower than this counts as holding still (for the gyro bias)
+STILL_RATE = 0.15
+SHORT_HOLE_S = 1.0  # rad/s: slower than this counts as holding still (for the gyro bias)
 MIN_FULL_REPS = 2
 MIN_SET_ROM_DEG = 20.0
 
@@ -32,8 +34,9 @@ def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
     w_v = vertical_rate(sig.gyro, up)
     w_tot = np.linalg.norm(sig.gyro, axis=1)
     sets: list[SetResult] = []
-    for region in active_regions(w_v, w_tot, fs, sig.valid):
-        result = analyse_set(sig, region, up)
+    regions = active_regions(w_v, w_tot, fs, sig.valid)
+    for window in set_windows(regions, pose_runs(up, fs), fs):
+        result = analyse_set(sig, window, up)
         if result is not None:
             sets.append(result)
     return _session(rec, sig, sets, w_v, "pull-apart")
@@ -110,17 +113,43 @@ def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) 
 
 def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult | None:
     sl = slice(region.start, region.stop)
-    valid = sig.valid[sl]
+    missing = ~sig.valid[sl]
+    valid = ~missing | short_holes(missing, sig.fs)  # a rep across a short hole still counts
     ref, steady = working_pose(up[sl], valid, sig.fs)
     gyro = sig.gyro[sl]
+    gyro_norm = np.linalg.norm(gyro, axis=1)
     axis = steady_up(sig.acc[sl][steady], gyro[steady], sig.fs) if steady.sum() >= sig.fs else ref
-    rate = remove_bias(gyro @ axis, np.linalg.norm(gyro, axis=1), sig.fs)
-    rate = np.where(valid, rate, 0.0)  # no rotation is invented inside a gap
+    # No rotation is invented inside a gap.
+    rate = np.where(valid, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
     sign = outward_sign(rate, sig.fs, steady)
     t = sig.t[sl]
-    reps = find_reps(t, sign * rate, sig.fs)
-    # Only excursions made in the working pose and with data all through are reps.
-    reps = [r for r in reps if (steady & valid)[(t >= r.start_s) & (t <= r.end_s)].all()]
+    ok = steady & valid
+
+    def in_set(r: Rep) -> bool:
+        # Data all through the rep, and the arms in the working pose at its turning point (the
+        # start can be blurred by the arms just coming up).
+        span = (t >= r.start_s) & (t <= r.end_s)
+        at_turn = (t >= r.turn_s) & (t <= r.leave_s + 1.0 / sig.fs)
+        return bool(valid[span].all() and ok[at_turn].any() and ok[at_turn].mean() > 0.5)
+
+    def mark_holes(r: Rep) -> Rep:
+        if missing[(t >= r.start_s) & (t <= r.end_s)].any():
+            r.flags.append("gap")
+        return r
+
+    reps = [mark_holes(r) for r in find_reps(t, sign * rate, sig.fs) if in_set(r)]
+    for r in reps:
+        if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
+            r.flags.append("rowing")
+    rate_h = np.where(valid, remove_bias(horizontal_rate(gyro, axis, ok), gyro_norm, sig.fs), 0.0)
+    rows = [r for r in find_rows(t, rate_h, sig.fs, outward_sign(rate_h, sig.fs, steady), reps) if in_set(r)]
+    for r in rows:
+        if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
+            r.rom_deg = vertical_rom(t, sign * rate, sig.fs, r)
+            r.flags.append("rowing")
+            reps.append(mark_holes(r))
+    reps.sort(key=lambda r: r.start_s)
+    set_pauses(reps)
     typical = mark_partials(reps)
     if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
         return None
@@ -130,3 +159,19 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     flag_reps(result, sig, region)
     flag_set(result)
     return result
+
+
+def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
+    """The missing samples that lie in holes up to SHORT_HOLE_S long (bridged by interpolation)."""
+    out = np.zeros_like(missing)
+    for a, b in invalid_runs(~missing):
+        if b - a <= SHORT_HOLE_S * fs:
+            out[a:b] = True
+    return out
+
+
+def vertical_rom(t: np.ndarray, rate: np.ndarray, fs: float, r: Rep) -> float:
+    """Outward arc of a rep found on another axis: angle at its turn over its start and end."""
+    theta = angle_deg(rate, fs)
+    base = np.interp([r.start_s, r.end_s], t, theta).mean()
+    return max(0.0, float(np.interp(0.5 * (r.turn_s + r.leave_s), t, theta) - base))

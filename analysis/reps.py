@@ -23,6 +23,7 @@ SPEED_FRACTION = 0.05
 # minimum-jerk profile, 0.016 for a raised-cosine one; between them, nearer the human-like one.
 EDGE_SHARE = 0.045
 MIN_REP_DEG = 8.0
+MIN_PHASE_S = 0.25  # shaking the arms out is faster than any pull-apart
 PARTIAL_FRACTION = 0.6  # reps below this share of the set's typical range are partial
 
 
@@ -120,22 +121,31 @@ def find_reps(t: np.ndarray, rate: np.ndarray, fs: float, min_deg: float = MIN_R
         t_top = float(t[p])
         frac = (t_top - start) / (end - start) if end > start else 0.5
         rom = top - (base0 + (base1 - base0) * frac)
-        if rom < min_deg:
+        if rom < min_deg or turn - start < MIN_PHASE_S or end - leave < MIN_PHASE_S:
             continue
         speed = float(np.degrees(max(rate[m_out], -rate[m_ret])))
         reps.append(Rep(start, turn, leave, end, rom, speed))
 
+    set_pauses(reps)
+    return reps
+
+
+def set_pauses(reps: list[Rep]) -> None:
+    """Pause of each rep: until the next one starts (None for the last)."""
     for a, b in zip(reps[:-1], reps[1:]):
         a.pause_s = max(0.0, b.start_s - a.end_s)
-    return reps
+    if reps:
+        reps[-1].pause_s = None
 
 
 def mark_partials(reps: list[Rep], fraction: float = PARTIAL_FRACTION) -> float:
     """Flag reps clearly short of the set's range; returns that typical range (degrees)."""
     if not reps:
         return 0.0
-    roms = np.array([r.rom_deg for r in reps])
-    typical = float(np.percentile(roms, 75))
-    for r in reps:
+    arcs = [r for r in reps if "rowing" not in r.flags]  # a row is a poor rep, not a short one
+    if not arcs:
+        return 0.0
+    typical = float(np.percentile([r.rom_deg for r in arcs], 75))
+    for r in arcs:
         r.partial = r.rom_deg < fraction * typical
     return typical

@@ -61,3 +61,46 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
         else:
             out.append(r)
     return out
+
+
+POSE_STEP_S = 1.5  # compare gravity this far apart
+POSE_CHANGE_DEG = 40.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
+MIN_POSE_S = 4.0
+
+
+def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
+    """Stretches where gravity stays put in the sensor frame: the arm holds one pose."""
+    h = max(1, int(0.5 * POSE_STEP_S * fs))
+    if len(up) <= 2 * h:
+        return [(0, len(up))]
+    cos = np.einsum("ij,ij->i", up[: -2 * h], up[2 * h :])
+    stable = np.zeros(len(up), dtype=bool)
+    stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
+    labels, _ = ndimage.label(stable)
+    return [
+        (sl[0].start, sl[0].stop)
+        for sl in ndimage.find_objects(labels)
+        if sl[0].stop - sl[0].start >= MIN_POSE_S * fs
+    ]
+
+
+def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -> list[Region]:
+    """One window per arm pose that holds activity: the arms go up, the set is done, they come down.
+
+    Within one pose, quiet stretches (a slow rowing rep, a long hold) do not split a set; a change of
+    pose (arms lowered between sets, a new grip) always does.
+    """
+    margin = int(MARGIN_S * fs)
+    windows: list[Region] = []
+    claimed = [False] * len(regions)
+    for a, b in runs:
+        hits = [i for i, r in enumerate(regions) if r.start < b and r.stop > a]
+        if not hits:
+            continue
+        for i in hits:
+            claimed[i] = True
+        start = max(a - margin, min(regions[i].start for i in hits))
+        stop = min(b + margin, max(regions[i].stop for i in hits))
+        windows.append(Region(start, stop))
+    windows += [r for r, c in zip(regions, claimed) if not c]
+    return sorted(windows, key=lambda r: r.start)
