@@ -24,7 +24,7 @@ STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the worki
 STILL_RATE = 0.15
 SHORT_HOLE_S = 1.0  # rad/s: slower than this counts as holding still (for the gyro bias)
 MIN_FULL_REPS = 2
-MIN_SET_ROM_DEG = 20.0
+MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 degrees
 
 
 def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResult:
@@ -119,11 +119,12 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     gyro = sig.gyro[sl]
     gyro_norm = np.linalg.norm(gyro, axis=1)
     axis = steady_up(sig.acc[sl][steady], gyro[steady], sig.fs) if steady.sum() >= sig.fs else ref
-    # No rotation is invented inside a gap.
-    rate = np.where(valid, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
+    ok = steady & valid
+    # Only rotation made in the working pose counts: not the arms coming up or going down, and
+    # nothing invented inside a gap.
+    rate = np.where(ok, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
     sign = outward_sign(rate, sig.fs, steady)
     t = sig.t[sl]
-    ok = steady & valid
 
     def in_set(r: Rep) -> bool:
         # Data all through the rep, and the arms in the working pose at its turning point (the
@@ -141,8 +142,10 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     for r in reps:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.flags.append("rowing")
-    rate_h = np.where(valid, remove_bias(horizontal_rate(gyro, axis, ok), gyro_norm, sig.fs), 0.0)
-    rows = [r for r in find_rows(t, rate_h, sig.fs, outward_sign(rate_h, sig.fs, steady), reps) if in_set(r)]
+    rate_h = np.where(ok, remove_bias(horizontal_rate(gyro, axis, ok), gyro_norm, sig.fs), 0.0)
+    # Lowering the arms also turns them about a horizontal axis: a row must lie wholly in the pose.
+    rows = find_rows(t, rate_h, sig.fs, outward_sign(rate_h, sig.fs, steady), reps)
+    rows = [r for r in rows if in_set(r) and ok[(t >= r.start_s) & (t <= r.end_s)].all()]
     for r in rows:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.rom_deg = vertical_rom(t, sign * rate, sig.fs, r)
