@@ -17,7 +17,7 @@ from .flags import flag_reps, flag_set
 from .orientation import gravity_up, steady_up, unit, vertical_rate
 from .reps import Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
-from .rowing import VERTICAL_SHARE, find_rows, horizontal_rate, vertical_share
+from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
 from .sets import Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
@@ -142,9 +142,8 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     for r in reps:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.flags.append("rowing")
-    rate_h = np.where(ok, remove_bias(horizontal_rate(gyro, axis, ok), gyro_norm, sig.fs), 0.0)
     # Lowering the arms also turns them about a horizontal axis: a row must lie wholly in the pose.
-    rows = find_rows(t, rate_h, sig.fs, outward_sign(rate_h, sig.fs, steady), reps)
+    rows = find_rows(t, horizontal_excursion_rate(gyro, axis, ok, sig.fs), sig.fs, reps)
     rows = [r for r in rows if in_set(r) and ok[(t >= r.start_s) & (t <= r.end_s)].all()]
     for r in rows:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:

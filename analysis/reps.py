@@ -142,10 +142,9 @@ def mark_partials(reps: list[Rep], fraction: float = PARTIAL_FRACTION) -> float:
     """Flag reps clearly short of the set's range; returns that typical range (degrees)."""
     if not reps:
         return 0.0
-    arcs = [r for r in reps if "rowing" not in r.flags]  # a row is a poor rep, not a short one
-    if not arcs:
-        return 0.0
+    # The typical range comes from the arcs; a row is judged against it like any other rep.
+    arcs = [r for r in reps if "rowing" not in r.flags] or reps
     typical = float(np.percentile([r.rom_deg for r in arcs], 75))
-    for r in arcs:
+    for r in reps:
         r.partial = r.rom_deg < fraction * typical
     return typical

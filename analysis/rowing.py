@@ -9,19 +9,35 @@ rotation about the set's main horizontal axis instead.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
-from .orientation import dominant_axis
 from .reps import Rep, find_reps
 
 VERTICAL_SHARE = 0.6  # below this share of the rotation about the vertical, a rep is a row
 MIN_ROW_DEG = 15.0
+STILL_RATE = 0.15  # rad/s
+BASELINE_S = 8.0
 
 
-def horizontal_rate(gyro: np.ndarray, axis: np.ndarray, steady: np.ndarray) -> np.ndarray:
-    """Rate about the main horizontal rotation axis of the set (rad/s)."""
-    horiz = gyro - np.outer(gyro @ axis, axis)
-    sel = horiz[steady] if steady.sum() > 10 else horiz
-    return horiz @ dominant_axis(sel)
+def horizontal_excursion_rate(gyro: np.ndarray, axis: np.ndarray, ok: np.ndarray, fs: float) -> np.ndarray:
+    """Rate of change (rad/s) of how far the arm has turned about horizontal axes from its usual pose.
+
+    Rows tip the forearm about whatever horizontal axis the elbow and grip give, not one fixed axis,
+    so the turn is followed in both horizontal directions and measured against a running median
+    (the pose the arm keeps between reps).
+    """
+    e1 = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(axis, e1)
+    horiz = np.column_stack((gyro @ e1, gyro @ e2))
+    still = np.linalg.norm(gyro, axis=1) < STILL_RATE
+    if still.sum() > fs:
+        horiz = horiz - np.median(horiz[still], axis=0)
+    horiz[~ok] = 0.0
+    theta = np.degrees(np.cumsum(horiz, axis=0) / fs)
+    base = ndimage.median_filter(theta, size=(int(BASELINE_S * fs), 1), mode="nearest")
+    excursion = np.linalg.norm(theta - base, axis=1)
+    return np.radians(np.gradient(excursion) * fs)
 
 
 def vertical_share(t: np.ndarray, rate_v: np.ndarray, gyro_norm: np.ndarray, rep: Rep) -> float:
@@ -31,12 +47,10 @@ def vertical_share(t: np.ndarray, rate_v: np.ndarray, gyro_norm: np.ndarray, rep
     return float(np.sum(np.abs(rate_v[sel]))) / total if total > 0 else 1.0
 
 
-def find_rows(
-    t: np.ndarray, rate_h: np.ndarray, fs: float, sign: float, taken: list[Rep]
-) -> list[Rep]:
-    """Excursions about the horizontal axis that no pull-apart rep already explains."""
+def find_rows(t: np.ndarray, rate_h: np.ndarray, fs: float, taken: list[Rep]) -> list[Rep]:
+    """Excursions about horizontal axes that no pull-apart rep already explains."""
     rows = []
-    for r in find_reps(t, sign * rate_h, fs, min_deg=MIN_ROW_DEG):
+    for r in find_reps(t, rate_h, fs, min_deg=MIN_ROW_DEG):
         overlap = max((min(r.end_s, o.end_s) - max(r.start_s, o.start_s) for o in taken), default=0.0)
         if overlap < 0.3 * (r.end_s - r.start_s):
             rows.append(r)

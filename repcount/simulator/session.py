@@ -174,6 +174,7 @@ def _truth(plan: Plan, cfg: SessionConfig, offset: float, times: dict, gap_marks
                     "flags": ["rowing"] if rep.rowing else [],
                 }
             )
+        _rows_short_of_range_are_partial(reps)
         sets.append(
             {
                 "index": sp.index,
@@ -311,3 +312,19 @@ def simulate_session(config: SessionConfig) -> tuple[Recording, dict]:
     )
     truth = _truth(plan, cfg, offset, times, gap_marks)
     return Recording(t=t, acc=acc, gyro=gyro, meta=meta), truth
+
+
+ROW_PARTIAL_SHARE = 0.6
+
+
+def _rows_short_of_range_are_partial(reps: list[dict]) -> None:
+    """A row that sweeps less than ROW_PARTIAL_SHARE of the set's typical arc about the vertical is
+    partial as well as flagged: by the report's definition its range is clearly short (at the wrist a
+    row barely turns; on the upper arm it turns as far as a pull-apart and stays a full rep)."""
+    arcs = [r["rom_deg"] for r in reps if not r["partial"] and not r["flags"]]
+    if not arcs:
+        return
+    typical = float(np.median(arcs))
+    for r in reps:
+        if "rowing" in r["flags"] and r["rom_deg"] < ROW_PARTIAL_SHARE * typical:
+            r["partial"] = True
