@@ -19,9 +19,10 @@ import numpy as np
 from scipy import signal as sps
 
 SPEED_FRACTION = 0.05
-# Share of a movement spent at each end below SPEED_FRACTION of the peak speed: 0.059 for a
-# minimum-jerk profile, 0.016 for a raised-cosine one; between them, nearer the human-like one.
-EDGE_SHARE = 0.045
+# Share of a movement spent at each end below SPEED_FRACTION of its peak speed under the
+# minimum-jerk model of human arm movement (Flash and Hogan, 1985); a raised-cosine profile would
+# give 0.016, so other smooth profiles are timed within a few percent of their duration.
+EDGE_SHARE = 0.059
 MIN_REP_DEG = 8.0
 MIN_PHASE_S = 0.25  # shaking the arms out is faster than any pull-apart
 PARTIAL_FRACTION = 0.6  # reps below this share of the set's typical range are partial

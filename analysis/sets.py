@@ -66,6 +66,8 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
 POSE_STEP_S = 1.5  # compare gravity this far apart
 POSE_CHANGE_DEG = 40.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
 MIN_POSE_S = 4.0
+POSE_BRIDGE_S = 4.0
+SAME_POSE_DEG = 25.0
 
 
 def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
@@ -77,11 +79,21 @@ def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
     stable = np.zeros(len(up), dtype=bool)
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     labels, _ = ndimage.label(stable)
-    return [
-        (sl[0].start, sl[0].stop)
-        for sl in ndimage.find_objects(labels)
-        if sl[0].stop - sl[0].start >= MIN_POSE_S * fs
-    ]
+    runs = [(sl[0].start, sl[0].stop) for sl in ndimage.find_objects(labels)]
+    runs = [(a, b) for a, b in runs if b - a >= MIN_POSE_S * fs]
+    # A brief excursion (a row, a stumble) between two stretches of the same pose is not a change
+    # of pose; lowering the arms between sets gives a run of its own in the other pose.
+    merged: list[tuple[int, int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] < POSE_BRIDGE_S * fs:
+            p0 = np.median(up[merged[-1][0] : merged[-1][1]], axis=0)
+            p1 = np.median(up[a:b], axis=0)
+            cos = p0 @ p1 / (np.linalg.norm(p0) * np.linalg.norm(p1))
+            if cos > np.cos(np.radians(SAME_POSE_DEG)):
+                merged[-1] = (merged[-1][0], b)
+                continue
+        merged.append((a, b))
+    return merged
 
 
 def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -> list[Region]:
