@@ -30,20 +30,26 @@ def vertical_rate(gyro: np.ndarray, up: np.ndarray) -> np.ndarray:
 
 
 def steady_up(acc: np.ndarray, gyro: np.ndarray, fs: float) -> np.ndarray:
-    """One up vector for a stretch where the arm only turns about the vertical (a set).
+    """One up vector for a stretch where the arm only turns about the vertical (a set)."""
+    return sweep_fit(acc, gyro, fs)[0]
 
-    The wrist swings on a radius of half a metre or more, so the accelerometer also reads a
-    centripetal part (rate squared times radius) and a tangential part (angular acceleration times
-    radius), both horizontal and fixed in the sensor frame. A least-squares fit of the accelerometer
-    on [1, w^2, dw/dt] separates them from gravity, which is the constant term; a plain average would
-    tilt up towards the shoulder by up to 20 degrees in fast reps and shrink the measured range.
+
+def sweep_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
+    """Up vector and sweep radius (m) of a stretch where the arm turns about the vertical.
+
+    The sensor swings on a radius (half a metre or more at the wrist, about 0.15 m on the upper
+    arm), so the accelerometer also reads a centripetal part (rate squared times radius) and a
+    tangential part (angular acceleration times radius), both horizontal and fixed in the sensor
+    frame. A least-squares fit of the accelerometer on [1, w^2, dw/dt] separates them from gravity,
+    the constant term; a plain average would tilt up towards the shoulder by up to 20 degrees in
+    fast reps and shrink the measured range. The w^2 coefficient's size is the radius.
     """
     up0 = unit(np.median(acc, axis=0))
     w = gyro @ up0
     dw = np.gradient(w) * fs
     design = np.column_stack((np.ones_like(w), w * w, dw))
     coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
-    return unit(coef[0])
+    return unit(coef[0]), float(np.linalg.norm(coef[1]))
 
 
 def dominant_axis(gyro: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:

@@ -14,13 +14,16 @@ from sensor.recording import Recording
 
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
-from .orientation import gravity_up, steady_up, unit, vertical_rate
+from .orientation import gravity_up, sweep_fit, unit, vertical_rate
 from .reps import Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
-from .sets import Region, active_regions, pose_runs, set_windows
+from .sets import POSE_BRIDGE_S, Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
+MIN_RADIUS_M = 0.03
+MAX_RADIUS_M = 1.6
+RADIUS_TOLERANCE = 0.5
 STILL_RATE = 0.15
 SHORT_HOLE_S = 1.0  # rad/s: slower than this counts as holding still (for the gyro bias)
 MIN_FULL_REPS = 2
@@ -39,7 +42,25 @@ def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
         result = analyse_set(sig, window, up)
         if result is not None:
             sets.append(result)
-    return _session(rec, sig, sets, w_v, "pull-apart")
+    return _session(rec, sig, same_arm(sets), w_v, "pull-apart")
+
+
+def same_arm(sets: list[SetResult]) -> list[SetResult]:
+    """Drop sets that cannot come from the arm the session's main sets were done with.
+
+    The sensor stays on one arm and at one place on it, so every set opens the same way and sweeps
+    on about the same radius; wrist twisting or turning round between sets rarely matches both.
+    """
+    if len(sets) < 2:
+        return sets
+    main = max(sets, key=lambda s: len(s.full_reps))
+    keep = []
+    for s in sets:
+        other_side = s.side != main.side
+        other_radius = abs(s.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
+        if not (other_side and other_radius):
+            keep.append(s)
+    return keep
 
 
 def _session(rec: Recording, sig: UniformSignal, sets: list[SetResult], trace: np.ndarray, exercise: str):
@@ -69,7 +90,7 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(np.median(up[middle], axis=0))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
-    steady = ndimage.binary_closing(steady, structure=np.ones(int(fs)))
+    steady = ndimage.binary_closing(steady, structure=np.ones(int(POSE_BRIDGE_S * fs)))
     labels, count = ndimage.label(steady)
     if count == 0:
         return ref, steady
@@ -118,7 +139,11 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     ref, steady = working_pose(up[sl], valid, sig.fs)
     gyro = sig.gyro[sl]
     gyro_norm = np.linalg.norm(gyro, axis=1)
-    axis = steady_up(sig.acc[sl][steady], gyro[steady], sig.fs) if steady.sum() >= sig.fs else ref
+    if steady.sum() < sig.fs:
+        return None
+    axis, radius = sweep_fit(sig.acc[sl][steady], gyro[steady], sig.fs)
+    if not MIN_RADIUS_M <= radius <= MAX_RADIUS_M:
+        return None  # nothing on an arm sweeps about the vertical this close in or this far out
     ok = steady & valid
     # Only rotation made in the working pose counts: not the arms coming up or going down, and
     # nothing invented inside a gap.
@@ -155,7 +180,7 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     typical = mark_partials(reps)
     if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
         return None
-    result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical)
+    result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
     result.angle_t, result.angle_deg = t, start_aligned_angle(t, sign * rate, sig.fs, reps)
     flag_reps(result, sig, region)

@@ -17,6 +17,7 @@ class SetResult:
     typical_rom_deg: float
     rest_before_s: float | None = None
     side: str | None = None  # "left" / "right" arm, from the sweep direction
+    radius_m: float = 0.0  # distance of the sensor from the axis it sweeps about
     flags: list[str] = field(default_factory=list)
     # For plots: time and outward angle (degrees, start position at 0) over the set's region.
     angle_t: np.ndarray | None = None
