@@ -95,17 +95,18 @@ def _score_reps(sc: Score, found: list, true: list[dict]) -> None:
     sc.reps_found += sum(not r.partial for r in found)
     sc.partial_true += sum(r["partial"] for r in true)
     sc.rowing_true += sum("rowing" in r["flags"] for r in true)
-    taken: set[int] = set()
-    for tr in true:
+    match: dict[int, int] = {}  # true rep index -> found rep index
+    for i, tr in enumerate(true):
         mid = _mid(tr)
-        cands = [(abs(0.5 * (f.turn_s + f.leave_s) - mid), j) for j, f in enumerate(found) if j not in taken]
-        if not cands:
-            continue
-        d, j = min(cands)
-        if d > MATCH_TOLERANCE_S:
-            continue
-        taken.add(j)
-        f = found[j]
+        cands = [
+            (abs(0.5 * (f.turn_s + f.leave_s) - mid), j)
+            for j, f in enumerate(found)
+            if j not in match.values()
+        ]
+        if cands and min(cands)[0] <= MATCH_TOLERANCE_S:
+            match[i] = min(cands)[1]
+    for i, j in match.items():
+        tr, f = true[i], found[j]
         if tr["partial"]:
             sc.partial_found += f.partial
         if "rowing" in tr["flags"] and "rowing" in f.flags:
@@ -113,11 +114,15 @@ def _score_reps(sc: Score, found: list, true: list[dict]) -> None:
         if tr["partial"] or f.partial:
             continue
         sc.reps_matched += 1
-        est = {"out_s": f.out_s, "hold_s": f.hold_s, "return_s": f.return_s, "pause_s": f.pause_s}
-        for p in PHASES:
+        est = {"out_s": f.out_s, "hold_s": f.hold_s, "return_s": f.return_s}
+        # A pause is compared only where both sides agree on which rep comes next; otherwise the
+        # miss is already counted as a missed or extra rep.
+        if match.get(i + 1) == j + 1:
+            est["pause_s"] = f.pause_s
+        for p, value in est.items():
             tv = tr["tempo"].get(p)
-            if tv is not None and est[p] is not None:
-                sc.tempo_err[p].append(est[p] - tv)
+            if tv is not None and value is not None:
+                sc.tempo_err[p].append(value - tv)
         sc.rom_err.append(f.rom_deg - tr["rom_deg"])
 
 
