@@ -104,3 +104,15 @@ def invalid_runs(valid: np.ndarray) -> list[tuple[int, int]]:
     starts = np.flatnonzero(d == -1)
     stops = np.flatnonzero(d == 1)
     return list(zip(starts.tolist(), stops.tolist()))
+
+
+def fill_short_gaps(mask: np.ndarray, max_len: int) -> np.ndarray:
+    """`mask` with every run of False shorter than `max_len` between two Trues set to True.
+
+    (A morphological closing would also eat into the mask at the ends of the array.)
+    """
+    out = mask.copy()
+    for a, b in invalid_runs(mask):
+        if a > 0 and b < len(mask) and b - a < max_len:
+            out[a:b] = True
+    return out

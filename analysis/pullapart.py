@@ -12,15 +12,16 @@ from scipy import ndimage
 
 from sensor.recording import Recording
 
-from .clean import ANALYSIS_RATE_HZ, UniformSignal, invalid_runs, resample_uniform
+from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
 from .orientation import gravity_up, sweep_fit, unit, vertical_rate
 from .reps import Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
-from .sets import POSE_BRIDGE_S, Region, active_regions, pose_runs, set_windows
+from .sets import Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
+STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
 MIN_RADIUS_M = 0.03
 MAX_RADIUS_M = 1.6
 RADIUS_TOLERANCE = 0.5
@@ -90,7 +91,7 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(np.median(up[middle], axis=0))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
-    steady = ndimage.binary_closing(steady, structure=np.ones(int(POSE_BRIDGE_S * fs)))
+    steady = fill_short_gaps(steady, int(STEADY_BRIDGE_S * fs))
     labels, count = ndimage.label(steady)
     if count == 0:
         return ref, steady

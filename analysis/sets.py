@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .clean import fill_short_gaps
+
 ACTIVE_RATE = 0.25  # rad/s, RMS of the vertical rate over the window while repping
 VERTICAL_SHARE = 0.6  # vertical RMS over total RMS
 WINDOW_S = 3.0
@@ -41,7 +43,7 @@ def active_regions(
     if valid is not None:
         active &= valid
     # Close short quiet stretches (holds, pauses), then drop blips shorter than one window.
-    active = ndimage.binary_closing(active, structure=np.ones(int(MERGE_S * fs)))
+    active = fill_short_gaps(active, int(MERGE_S * fs))
     labels, count = ndimage.label(active)
     regions = []
     margin = int(MARGIN_S * fs)
@@ -66,7 +68,7 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
 POSE_STEP_S = 1.5  # compare gravity this far apart
 POSE_CHANGE_DEG = 40.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
 MIN_POSE_S = 4.0
-POSE_BRIDGE_S = 4.0
+POSE_BRIDGE_S = 10.0  # a rest with the arms down makes a run of its own, so this never joins two sets
 SAME_POSE_DEG = 25.0
 
 
