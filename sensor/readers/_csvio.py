@@ -1,0 +1,393 @@
+"""Shared CSV plumbing: sniff a file's head, then read numeric columns fast and fail precisely.
+
+Reading is one pandas C-engine call over the byte range of the data lines (no Python loop per
+row). Only when that call fails do we walk the file line by line, to name the exact line and
+column in the error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from sensor.errors import InputError
+
+from ._source import Source
+
+_NAN_WORDS = {"", "nan", "-nan", "na", "n/a", "null", "none", "#n/a"}
+_BOM = b"\xef\xbb\xbf"
+# Each sample is held about three times while reading (parser buffers, array, merge copies).
+_BYTES_PER_VALUE = 8 * 3
+_MAX_MEMORY_FRACTION = 0.5
+_ONE_PASS_BYTES = 256 << 20
+
+
+def split_fields(line: str, sep: str) -> list[str]:
+    """Split one line honouring quotes; fields come back stripped of spaces and quotes."""
+    if not line:
+        return []
+    row = next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=True), [])
+    return [f.strip().strip('"').strip() for f in row]
+
+
+def is_number(text: str, decimal: str = ".") -> bool:
+    t = text.strip().strip('"')
+    if decimal != ".":
+        t = t.replace(decimal, ".")
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class Head:
+    """The start of a text file: metadata comments, the header (if any), the first data lines."""
+
+    source: Source
+    lines: list[str]  # complete lines in the head, BOM and line ends removed
+    offsets: list[int]  # byte offset where each line starts
+    comments: list[str] = field(default_factory=list)  # leading '#' lines, without the '#'
+    header_idx: int | None = None  # index in `lines` of the header (or of the first row if headerless)
+    sep: str = ","
+    decimal: str = "."
+    fields: list[str] = field(default_factory=list)
+    headerless: bool = False
+    whole_file: bool = False  # the head holds the entire file
+
+    @property
+    def header_line_no(self) -> int:
+        return (self.header_idx or 0) + self.source.first_line
+
+    @property
+    def first_data_line_no(self) -> int:
+        return self.data_idx + self.source.first_line
+
+    @property
+    def data_idx(self) -> int:
+        assert self.header_idx is not None
+        return self.header_idx if self.headerless else self.header_idx + 1
+
+    @property
+    def data_lines(self) -> list[str]:
+        return [ln for ln in self.lines[self.data_idx :] if ln.strip()] if self.header_idx is not None else []
+
+    @property
+    def lower_fields(self) -> list[str]:
+        return [f.lower() for f in self.fields]
+
+
+def _pick_sep(header: str, data: str | None) -> str:
+    best, best_n = ",", 0
+    for sep in (",", ";", "\t"):
+        n = len(split_fields(header, sep))
+        if data is not None and sep in header and len(split_fields(data, sep)) != n:
+            continue  # the data lines must split like the header
+        if n > best_n:
+            best, best_n = sep, n
+    return best
+
+
+def read_head(source: Source) -> Head | None:
+    """Parse the head of a text file; None for binary or undecodable files."""
+    raw = source.head()
+    if b"\x00" in raw[:4096]:
+        return None
+    whole = len(raw) >= source.size
+    start = 3 if raw.startswith(_BOM) else 0
+    lines: list[str] = []
+    offsets: list[int] = []
+    pos = start
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            if not whole:
+                break  # the head cut this line: leave it out
+            nl = len(raw)
+        try:
+            text = raw[pos:nl].decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = raw[pos:nl].decode("latin-1")
+            except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
+                return None
+        lines.append(text.rstrip("\r"))
+        offsets.append(pos)
+        pos = nl + 1
+    head = Head(source=source, lines=lines, offsets=offsets, whole_file=whole)
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        if not s:
+            continue
+        if s.startswith("#") and head.header_idx is None:
+            head.comments.append(s[1:].strip())
+            continue
+        head.header_idx = i
+        break
+    if head.header_idx is None:
+        return head
+    header = lines[head.header_idx]
+    nxt = next((ln for ln in lines[head.header_idx + 1 :] if ln.strip()), None)
+    head.sep = _pick_sep(header, nxt)
+    head.fields = split_fields(header, head.sep)
+    if head.sep != "," and nxt is not None and re.search(r"\d,\d", nxt):
+        head.decimal = ","
+    head.headerless = bool(head.fields) and all(is_number(f, head.decimal) for f in head.fields)
+    return head
+
+
+@dataclass
+class Table:
+    """Numeric columns read from one file, NaN rows already dropped."""
+
+    data: list[np.ndarray]  # one float64 array per requested column, in `columns` order
+    source: Source
+    head: Head
+    columns: list[int]
+    data_offset: int  # byte offset of the first data line
+    kept_rows: np.ndarray | None  # raw row index of each kept row; None when nothing was dropped
+    notes: list[str] = field(default_factory=list)
+    labels: np.ndarray | None = None  # the text column asked for with `label_col`, one per kept row
+
+    def line_of(self, row: int) -> int:
+        """File line number (1-based) of kept row `row`: for messages, so it may re-read the file."""
+        raw_row = int(self.kept_rows[row]) if self.kept_rows is not None else row
+        return line_of_raw_row(self.source, self.data_offset, self.head.first_data_line_no, raw_row)
+
+    def __len__(self) -> int:
+        return len(self.data[0])
+
+    def col(self, j: int) -> np.ndarray:
+        """The j-th requested column (a view, not a copy)."""
+        return self.data[j]
+
+    def stack(self, js: list[int] | range, rows: np.ndarray | None = None) -> np.ndarray:
+        """Columns `js` as one C-ordered (n, len(js)) array: the layout a Recording keeps, built once."""
+        out = np.empty((len(self) if rows is None else len(rows), len(js)))
+        for k, j in enumerate(js):
+            out[:, k] = self.data[j] if rows is None else self.data[j][rows]
+        return out
+
+    def column_name(self, j: int) -> str:
+        col = self.columns[j]
+        if self.head.headerless or col >= len(self.head.fields):
+            return f"#{col + 1}"
+        return self.head.fields[col]
+
+
+class _Window(io.RawIOBase):
+    """A byte range of another stream, so pandas parses exactly the data lines."""
+
+    def __init__(self, f: BinaryIO, start: int, end: int):
+        self._f = f
+        self._left = end - start
+        f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        if self._left <= 0:
+            return 0
+        n = min(len(b), self._left)
+        data = self._f.read(n)
+        b[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def _last_line(source: Source) -> tuple[int, bytes]:
+    """(offset just after the last newline, bytes after it); bytes are empty for a terminated file."""
+    size = source.size
+    if size == 0:
+        return 0, b""
+    with source.open() as f:
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return size, b""
+        back = min(size, 1 << 16)
+        while True:
+            f.seek(size - back)
+            chunk = f.read(back)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0 or back >= size:
+                cut = size - back + nl + 1 if nl >= 0 else 0
+                return cut, chunk[nl + 1 :] if nl >= 0 else chunk
+            back = min(size, back * 4)
+
+
+def available_memory() -> int:
+    """Bytes the process can still use, from /proc/meminfo where it exists."""
+    try:
+        with open("/proc/meminfo") as f:
+            for ln in f:
+                if ln.startswith("MemAvailable:"):
+                    return int(ln.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_memory(head: Head, data_bytes: int, ncols: int) -> None:
+    """Refuse, with one clear line, a file whose samples would not fit in half the free memory."""
+    sample = [len(ln) + 1 for ln in head.data_lines[:200]]
+    per_line = max(float(np.mean(sample)) if sample else 40.0, 8.0)
+    rows = data_bytes / per_line
+    need = rows * max(ncols, 7) * _BYTES_PER_VALUE
+    avail = available_memory()
+    if need > _MAX_MEMORY_FRACTION * avail:
+        raise InputError(
+            head.source.display,
+            f"too large to read safely: about {rows / 1e6:.0f} million samples need about "
+            f"{need / 2**30:.1f} GiB, but only {avail / 2**30:.1f} GiB of memory is free; split the file",
+        )
+
+
+def line_of_raw_row(source: Source, data_offset: int, first_line_no: int, raw_row: int) -> int:
+    """Line number of the raw_row-th non-blank line after `data_offset` (pandas skips blank lines)."""
+    with source.open() as f:
+        f.seek(data_offset)
+        seen = -1
+        for i, ln in enumerate(f):
+            if ln.strip():
+                seen += 1
+                if seen == raw_row:
+                    return first_line_no + i
+    return first_line_no + raw_row
+
+
+def _find_bad_cell(source: Source, head: Head, data_offset: int, cols: list[int]) -> tuple[int, int, str]:
+    """(line number, column index, cell) of the first cell in `cols` that is not a number."""
+    with source.open() as f:
+        f.seek(data_offset)
+        text = io.TextIOWrapper(f, encoding="utf-8", errors="replace", newline="")
+        for i, ln in enumerate(text):
+            if not ln.strip():
+                continue
+            row = split_fields(ln.rstrip("\r\n"), head.sep)
+            for c in cols:
+                cell = row[c] if c < len(row) else ""
+                if cell.lower() in _NAN_WORDS:
+                    continue
+                if not is_number(cell, head.decimal):
+                    return head.first_data_line_no + i, c, cell
+    return head.first_data_line_no, cols[0], ""
+
+
+def read_table(
+    head: Head,
+    cols: list[int],
+    *,
+    unterminated: str = "if-short",
+    min_fields: int | None = None,
+    what: str = "samples",
+    optional: tuple[int, ...] = (),
+    label_col: int | None = None,
+) -> Table:
+    """Read columns `cols` (positions) of the data lines as float64.
+
+    `unterminated`: 'drop' ignores a last line without a line end (a recording cut by a crash),
+    'if-short' ignores it only when it has fewer fields than `min_fields` (default: the header's).
+    Columns in `optional` may be empty without the row being dropped. `label_col` is read as text
+    into `Table.labels` (e.g. the sensor name of a combined export).
+    """
+    src = head.source
+    if head.header_idx is None:
+        raise InputError(src.display, "the file is empty")
+    data_offset = head.offsets[head.data_idx] if head.data_idx < len(head.offsets) else src.size
+    if head.data_idx >= len(head.lines) and head.whole_file:
+        data_offset = src.size
+    notes: list[str] = []
+    end, tail = _last_line(src)
+    if tail.strip():
+        nfields = len(split_fields(tail.decode("utf-8", "replace").rstrip("\r"), head.sep))
+        need = min_fields if min_fields is not None else len(head.fields)
+        if end <= data_offset:
+            end = src.size  # the only data line is the unterminated one: keep it
+        elif unterminated == "drop" or nfields < need:
+            notes.append(
+                "the file ends in the middle of a line (cut short while recording?); that line was ignored"
+            )
+        else:
+            end = src.size
+    else:
+        end = src.size
+    if end <= data_offset or not any(ln.strip() for ln in head.lines[head.data_idx :]) and head.whole_file:
+        raise InputError(
+            src.display, f"no {what}: the file has a header but no data lines", line=head.header_line_no
+        )
+    check_memory(head, end - data_offset, len(cols))
+    dtype: object = np.float64
+    usecols = list(cols)
+    if label_col is not None:
+        dtype = {c: np.float64 for c in cols} | {label_col: object}
+        usecols = usecols + [label_col]
+    try:
+        with src.open() as f:
+            df = pd.read_csv(
+                io.BufferedReader(_Window(f, data_offset, end), 1 << 20),
+                header=None,
+                names=list(range(max(max(usecols) + 1, len(head.fields)))),
+                usecols=usecols,
+                dtype=dtype,
+                sep=head.sep,
+                decimal=head.decimal,
+                engine="c",
+                skip_blank_lines=True,
+                # Costs a third of the parse time, so only when the file has "a, b" cells.
+                skipinitialspace=any(head.sep + " " in ln for ln in head.data_lines[:50]),
+                index_col=False,
+                # One pass is faster than chunks + concatenation, but holds every token at once.
+                low_memory=(end - data_offset) > _ONE_PASS_BYTES,
+            )
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            src.display, f"no {what}: the file has a header but no data lines", line=head.header_line_no
+        ) from None
+    except (ValueError, pd.errors.ParserError):
+        line, col, cell = _find_bad_cell(src, head, data_offset, cols)
+        name = head.fields[col] if (not head.headerless and col < len(head.fields)) else f"#{col + 1}"
+        raise InputError(src.display, f"expected a number, found {cell!r}", line=line, column=name) from None
+    data = [df[c].to_numpy(dtype=np.float64, copy=False) for c in cols]
+    labels = df[label_col].to_numpy(dtype=object) if label_col is not None else None
+    if len(df) == 0:
+        raise InputError(
+            src.display, f"no {what}: the file has a header but no data lines", line=head.header_line_no
+        )
+    required = [j for j, c in enumerate(cols) if c not in optional]
+    kept = None
+    if required:
+        # One byte per row, reused for every column: no (n, k) or float temporaries.
+        bad = np.isnan(data[required[0]])
+        col_nan = np.empty_like(bad)
+        for j in required[1:]:
+            bad |= np.isnan(data[j], out=col_nan)
+        nbad = int(np.count_nonzero(bad))
+        if nbad:
+            if nbad == len(bad):
+                raise InputError(src.display, f"no {what}: every data line has missing or NaN values")
+            kept = np.flatnonzero(~bad)
+            data = [d[kept] for d in data]
+            labels = labels[kept] if labels is not None else None
+            notes.append(f"{nbad} line(s) with missing or NaN values were dropped")
+    return Table(
+        data=data,
+        source=src,
+        head=head,
+        columns=cols,
+        data_offset=data_offset,
+        kept_rows=kept,
+        notes=notes,
+        labels=labels,
+    )

@@ -1,0 +1,448 @@
+"""Readers: every format from small real-layout samples, messy exports, and one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensor import timebase
+from sensor.errors import InputError
+from sensor.readers import FORMATS, _csvio, detect_format, read_recording
+from sensor.readers.generic_csv import parse_column, time_scale
+from sensor.recording import STANDARD_GRAVITY, Recording
+
+SAMPLES = Path(__file__).parent / "format_samples"
+BAD = Path(__file__).parent / "bad_inputs"
+T0 = datetime(2025, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
+
+
+def _check_basic(rec: Recording) -> None:
+    """What every Recording must satisfy, whatever the source."""
+    assert rec.t[0] == 0.0
+    assert np.all(np.diff(rec.t) > 0)
+    assert rec.acc.shape == rec.gyro.shape == (len(rec.t), 3)
+    assert np.isfinite(rec.acc).all() and np.isfinite(rec.gyro).all()
+    assert rec.meta.format in FORMATS
+
+
+def _norm(rec: Recording) -> float:
+    return float(np.median(np.linalg.norm(rec.acc, axis=1)))
+
+
+def _zip_folder(folder: Path, dest: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(dest, "w") as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, prefix + p.relative_to(folder).as_posix())
+    return dest
+
+
+# --- repcount-csv ---------------------------------------------------------------------------------
+
+
+def test_repcount_reads_metadata_and_marked_gap():
+    rec = read_recording(SAMPLES / "repcount/session.csv")
+    _check_basic(rec)
+    assert rec.meta.format == "repcount-csv"
+    assert len(rec) == 150
+    assert rec.meta.start_utc == datetime(2026, 11, 23, 20, 0, tzinfo=timezone.utc)
+    assert rec.meta.device == "XIAO-wrist-3F2A"
+    assert rec.meta.nominal_rate_hz == 100
+    assert [(round(g.start_s, 2), round(g.end_s, 2)) for g in rec.meta.gaps] == [(0.99, 1.5)]
+    assert rec.meta.gaps[0].reason == "marked in the file"
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.01)
+
+
+def test_repcount_crash_mid_line_reads_up_to_last_complete_line():
+    whole = read_recording(SAMPLES / "repcount/session.csv")
+    cut = read_recording(SAMPLES / "repcount/crashed.csv")
+    assert len(cut) == len(whole) - 1
+    np.testing.assert_array_equal(cut.acc, whole.acc[:-1])
+    assert any("middle of a line" in n for n in cut.meta.notes)
+
+
+# --- Sensor Logger --------------------------------------------------------------------------------
+
+
+def test_sensor_logger_android_merges_streams_on_their_own_clocks():
+    rec = read_recording(SAMPLES / "sensor_logger_android")
+    _check_basic(rec)
+    assert rec.meta.format == "sensor-logger"
+    assert rec.meta.device == "Pixel 7"
+    # Gyroscope stamps start 7.1 ms in, the accelerometer's 1.3 ms in: the merge starts at the later.
+    assert abs((rec.meta.start_utc - T0).total_seconds() - 0.0213) < 1e-3
+    assert rec.meta.nominal_rate_hz == pytest.approx(50, abs=0.5)
+    assert rec.acc[:, 2].mean() > 9.0  # face up: +z in Android's sign
+    assert rec.gyro[:, 0].mean() == pytest.approx(0.05, abs=1e-6)
+
+
+def test_sensor_logger_same_result_from_folder_zip_and_one_file(tmp_path):
+    folder = read_recording(SAMPLES / "sensor_logger_android")
+    zipped = read_recording(
+        _zip_folder(SAMPLES / "sensor_logger_android", tmp_path / "export.zip", "2025-03-01/")
+    )
+    one = read_recording(SAMPLES / "sensor_logger_android/Gyroscope.csv")
+    for other in (zipped, one):
+        np.testing.assert_allclose(other.t, folder.t)
+        np.testing.assert_allclose(other.acc, folder.acc)
+        np.testing.assert_allclose(other.gyro, folder.gyro)
+
+
+def test_sensor_logger_ios_apple_sign_is_flipped_and_gravity_added():
+    rec = read_recording(SAMPLES / "sensor_logger_ios")
+    _check_basic(rec)
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.05)
+    assert rec.acc[:, 2].mean() > 9.0  # Gravity.csv says z = -9.8 (Apple's sign): flipped to +z
+    assert any("Apple's sign" in n for n in rec.meta.notes)
+
+
+def test_sensor_logger_ios_standardised_is_not_flipped(tmp_path):
+    folder = tmp_path / "std"
+    shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
+    meta = folder / "Metadata.csv"
+    meta.write_text(meta.read_text().replace(",false,", ",true,"))
+    for name in ("Accelerometer.csv", "Gravity.csv"):  # standardised data is in Android's sign
+        lines = (folder / name).read_text().splitlines()
+        flipped = [lines[0]] + [
+            ",".join(c if i < 2 else str(-float(c)) for i, c in enumerate(ln.split(","))) for ln in lines[1:]
+        ]
+        (folder / name).write_text("\n".join(flipped) + "\n")
+    rec = read_recording(folder)
+    assert rec.acc[:, 2].mean() > 9.0
+    assert not any("Apple" in n for n in rec.meta.notes)
+
+
+def test_sensor_logger_prefixed_without_metadata_guesses_sign_and_says_so():
+    rec = read_recording(SAMPLES / "sensor_logger_ios_prefixed")
+    assert rec.acc[:, 2].mean() > 9.0
+    assert any("no Metadata.csv" in n for n in rec.meta.notes)
+
+
+def test_sensor_logger_watch_in_g_is_converted():
+    rec = read_recording(SAMPLES / "sensor_logger_watch/WristMotion.csv")
+    _check_basic(rec)
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.05)
+    assert rec.acc[:, 2].mean() > 9.0
+    assert any("in g" in n for n in rec.meta.notes)
+    assert not any("no Metadata.csv" in n for n in rec.meta.notes)  # found next to the file
+
+
+def test_sensor_logger_combined_csv_with_sensor_column(tmp_path):
+    src = SAMPLES / "sensor_logger_android"
+    rows = ["sensor,time,seconds_elapsed,z,y,x"]
+    for name, label in (("TotalAcceleration.csv", "TotalAcceleration"), ("Gyroscope.csv", "Gyroscope")):
+        rows += [f"{label},{ln}" for ln in (src / name).read_text().splitlines()[1:]]
+    (tmp_path / "combined.csv").write_text("\n".join(rows) + "\n")
+    rec = read_recording(tmp_path / "combined.csv")
+    ref = read_recording(src)
+    np.testing.assert_allclose(rec.acc, ref.acc)
+    np.testing.assert_allclose(rec.gyro, ref.gyro)
+
+
+# --- phyphox --------------------------------------------------------------------------------------
+
+
+def test_phyphox_merges_acc_onto_faster_gyro_and_reads_start_time():
+    rec = read_recording(SAMPLES / "phyphox_csv")
+    _check_basic(rec)
+    assert rec.meta.format == "phyphox"
+    assert rec.meta.nominal_rate_hz == pytest.approx(100, abs=1)
+    # meta/time.csv: START at experiment time 0 = 1740823200.000; the first merged sample is at 0.0131 s.
+    assert abs((rec.meta.start_utc - T0).total_seconds() - 0.0131) < 1e-4
+    assert any("interpolated onto the gyroscope" in n for n in rec.meta.notes)
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.01)
+
+
+def test_phyphox_semicolon_decimal_comma_tab_single_file_and_zip_agree(tmp_path):
+    ref = read_recording(SAMPLES / "phyphox_csv")
+    semi = read_recording(SAMPLES / "phyphox_semicolon")
+    single = read_recording(SAMPLES / "phyphox_single_tab.csv")
+    zipped = read_recording(_zip_folder(SAMPLES / "phyphox_csv", tmp_path / "phyphox.zip"))
+    for other in (semi, single, zipped):
+        np.testing.assert_allclose(other.t, ref.t, atol=1e-9)
+        np.testing.assert_allclose(other.acc, ref.acc, atol=1e-6)
+        np.testing.assert_allclose(other.gyro, ref.gyro, atol=1e-6)
+    assert semi.meta.start_utc == ref.meta.start_utc
+    assert single.meta.start_utc is None  # no meta/time.csv in a single-file export
+
+
+def test_phyphox_single_file_with_tables_one_after_another(tmp_path):
+    acc = (SAMPLES / "phyphox_csv/Accelerometer.csv").read_text()
+    gyro = (SAMPLES / "phyphox_csv/Gyroscope.csv").read_text()
+    (tmp_path / "export.csv").write_text(acc + gyro)
+    rec = read_recording(tmp_path / "export.csv")
+    ref = read_recording(SAMPLES / "phyphox_csv")
+    np.testing.assert_allclose(rec.gyro, ref.gyro)
+    np.testing.assert_allclose(rec.acc, ref.acc)
+
+
+def test_phyphox_linear_acceleration_only_is_read_with_a_note():
+    rec = read_recording(SAMPLES / "phyphox_linear")
+    _check_basic(rec)
+    assert _norm(rec) < 3.0  # no gravity in it
+    assert any("no gravity" in n and "vertical" in n for n in rec.meta.notes)
+
+
+# --- MetaBase -------------------------------------------------------------------------------------
+
+
+def test_metabase_different_rates_offset_start_and_gap():
+    rec = read_recording(SAMPLES / "metabase")
+    _check_basic(rec)
+    assert rec.meta.format == "metabase"
+    assert rec.meta.nominal_rate_hz == pytest.approx(25, abs=0.5)
+    # The gyroscope starts 0.4 s after the accelerometer: nothing before both exist.
+    assert abs((rec.meta.start_utc - T0).total_seconds() - 0.4) < 1e-6
+    assert len(rec.meta.gaps) == 1
+    g = rec.meta.gaps[0]
+    assert g.start_s < 2.6 + 0.01 and g.end_s > 4.6 - 0.01
+    assert not np.any((rec.t > g.start_s) & (rec.t < g.end_s))
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.02)  # g -> m/s^2
+    assert rec.gyro[:, 0].mean() == pytest.approx(0.05, abs=1e-3)  # deg/s -> rad/s
+    assert any("0.40 s" in n for n in rec.meta.notes)
+
+
+def test_metabase_one_file_finds_its_partner():
+    folder = read_recording(SAMPLES / "metabase")
+    one = read_recording(next((SAMPLES / "metabase").glob("*Gyroscope*.csv")))
+    np.testing.assert_array_equal(one.acc, folder.acc)
+
+
+# --- generic CSV and CaRa ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["brackets_deg.csv", "suffix_g.csv", "mps2_us.csv"])
+def test_generic_header_styles_give_si_units(name):
+    rec = read_recording(SAMPLES / "generic" / name)
+    _check_basic(rec)
+    assert rec.meta.format == "generic-csv"
+    assert rec.duration_s == pytest.approx(1.99, abs=1e-6)
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.01)
+    assert rec.gyro[:, 0].mean() == pytest.approx(0.05, abs=1e-4)
+
+
+def test_generic_epoch_ms_gives_start_time():
+    rec = read_recording(SAMPLES / "generic/suffix_g.csv")
+    assert rec.meta.start_utc == T0
+
+
+def test_generic_units_override_fills_missing_units():
+    rec = read_recording(SAMPLES / "generic/no_units.csv", units={"acc": "m/s^2", "gyro": "rad/s", "t": "s"})
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.01)
+
+
+def test_generic_columns_override(tmp_path):
+    lines = (SAMPLES / "generic/no_units.csv").read_text().splitlines()
+    (tmp_path / "odd.csv").write_text("\n".join(["clock,A,B,C,D,E,F"] + lines[1:]) + "\n")
+    cols = {"t": "clock", "ax": "A", "ay": "B", "az": "C", "gx": "D", "gy": "E", "gz": "F"}
+    rec = read_recording(tmp_path / "odd.csv", columns=cols, units={"acc": "m/s^2", "gyro": "rad/s"})
+    assert _norm(rec) == pytest.approx(STANDARD_GRAVITY, abs=0.01)
+    with pytest.raises(InputError, match="no such column"):
+        read_recording(
+            tmp_path / "odd.csv", columns={**cols, "gz": "nope"}, units={"acc": "g", "gyro": "rad/s"}
+        )
+
+
+def test_generic_messy_export_bom_crlf_blank_nan_shared_and_backwards_stamps():
+    rec = read_recording(SAMPLES / "generic/messy_bom_crlf.csv")
+    _check_basic(rec)
+    assert len(rec) == 198  # 200 samples, 2 lines with NaN/empty cells
+    notes = " | ".join(rec.meta.notes)
+    assert "2 line(s) with missing or NaN values were dropped" in notes
+    assert "shared a timestamp" in notes
+    assert "stepped slightly back" in notes
+    assert rec.duration_s == pytest.approx(2.0, abs=0.05)
+
+
+def test_cara_real_recording_bursty_timestamps():
+    rec = read_recording(SAMPLES / "cara_1635588252230_P10_Squat_15.csv")
+    _check_basic(rec)
+    assert rec.meta.format == "cara"
+    assert len(rec) == 402
+    assert rec.meta.start_utc == datetime(2021, 10, 30, 10, 4, 12, 255000, tzinfo=timezone.utc)
+    # Stamps arrive ~3 at a time; re-spaced, the rate is the true ~100 Hz, not the 333 Hz of the bursts.
+    assert rec.measured_rate_hz == pytest.approx(100, rel=0.05)
+    assert rec.meta.nominal_rate_hz == pytest.approx(100, rel=0.05)
+    assert any("unevenly bunched" in n for n in rec.meta.notes)
+    assert 8.0 < _norm(rec) < 12.0
+
+
+@pytest.mark.parametrize(
+    "path, fmt",
+    [
+        ("repcount/session.csv", "repcount-csv"),
+        ("sensor_logger_ios", "sensor-logger"),
+        ("sensor_logger_watch/WristMotion.csv", "sensor-logger"),
+        ("phyphox_semicolon", "phyphox"),
+        ("phyphox_single_tab.csv", "phyphox"),
+        ("metabase", "metabase"),
+        ("generic/brackets_deg.csv", "generic-csv"),
+        ("cara_1635588252230_P10_Squat_15.csv", "cara"),
+    ],
+)
+def test_detect_format(path, fmt):
+    assert detect_format(SAMPLES / path) == fmt
+
+
+def test_detection_uses_content_not_extension(tmp_path):
+    shutil.copy(SAMPLES / "repcount/session.csv", tmp_path / "session.txt")
+    shutil.copy(SAMPLES / "cara_1635588252230_P10_Squat_15.csv", tmp_path / "watch.dat")
+    assert detect_format(tmp_path / "session.txt") == "repcount-csv"
+    assert detect_format(tmp_path / "watch.dat") == "cara"
+    _zip_folder(SAMPLES / "metabase", tmp_path / "export.bin")
+    assert detect_format(tmp_path / "export.bin") == "metabase"
+
+
+# --- column and time-unit parsing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, role, unit",
+    [
+        ("ax (m/s^2)", "ax", "m/s^2"),
+        ("gyro_x [deg/s]", "gx", "deg/s"),
+        ("acc_x_g", "ax", "g"),
+        ("gyroX(rad/s)", "gx", "rad/s"),
+        ("accel_x_mps2", "ax", "m/s^2"),
+        ("Acceleration z (m/s²)", "az", "m/s^2"),
+        ("gz_dps", "gz", "deg/s"),
+        ("x-axis (g)", "ax", "g"),
+        ("timestamp", "t", None),
+        ("time_s", "t", "s"),
+        ("epoch_ms", "t", "ms"),
+        ("name", None, None),
+    ],
+)
+def test_parse_column(header, role, unit):
+    assert parse_column(header) == (role, unit)
+
+
+@pytest.mark.parametrize(
+    "values, unit, epoch",
+    [
+        (np.arange(10) * 0.01, "s", False),
+        (np.arange(10) * 10.0, "ms", False),
+        (np.arange(10) * 2.4, "ms", False),  # 416 Hz in ms
+        (np.arange(10) * 10_000.0, "us", False),
+        (1.7e9 + np.arange(10) * 0.01, "s", True),
+        (1.7e12 + np.arange(10) * 10, "ms", True),
+        (1.7e18 + np.arange(10) * 1e7, "ns", True),
+    ],
+)
+def test_time_scale_from_values(values, unit, epoch):
+    assert time_scale(values) == (unit, epoch)
+
+
+# --- time base ------------------------------------------------------------------------------------
+
+
+def test_spread_duplicate_timestamps_evenly_to_next_stamp():
+    t = np.array([0.0, 0.0, 0.0, 0.03, 0.04, 0.04])
+    out = timebase.spread_duplicate_timestamps(t)
+    np.testing.assert_allclose(out, [0.0, 0.01, 0.02, 0.03, 0.04, 0.05])
+    assert np.all(np.diff(out) > 0)
+
+
+def test_repair_clamps_jitter_but_rejects_real_backward_jump():
+    t = np.array([0.0, 0.01, 0.02, 0.019, 0.03, 0.04])
+    fixed, rep = timebase.repair_time_axis(t)
+    assert np.all(np.diff(fixed) > 0) and rep.backwards == 1
+    with pytest.raises(timebase.TimeWentBackwards) as e:
+        timebase.repair_time_axis(np.array([0.0, 0.01, 0.02, 0.03, 0.5, 0.04]))
+    assert e.value.index == 5
+
+
+def test_find_gaps_needs_three_median_steps_and_200_ms():
+    t = np.r_[np.arange(0, 1, 0.01), np.arange(1.15, 2, 0.01), np.arange(2.5, 3, 0.01)]
+    gaps = timebase.find_gaps(t)
+    # 0.16 s (16 steps) is short of 0.2 s; the 0.5 s hole before 2.5 is a gap.
+    assert len(gaps) == 1 and t[gaps[0] + 1] == pytest.approx(2.5)
+
+
+def test_even_out_bursts_leaves_regular_stamps_alone():
+    regular = np.arange(100) * 0.01 + np.random.default_rng(0).normal(0, 0.0005, 100)
+    out, shift = timebase.even_out_bursts(np.sort(regular))
+    assert shift == 0.0
+    bursty = np.repeat(np.arange(40) * 0.03, 3) + np.tile([0.0, 0.001, 0.002], 40)
+    out, shift = timebase.even_out_bursts(bursty)
+    assert 0 < shift < 0.03
+    assert float(np.median(np.diff(out))) == pytest.approx(0.01, rel=0.05)
+
+
+# --- bad inputs -----------------------------------------------------------------------------------
+
+
+def _expected() -> list[tuple[str, str, int | None, str | None]]:
+    cases = []
+    for ln in (BAD / "EXPECTED.txt").read_text(encoding="utf-8").splitlines():
+        if ln.startswith("#") or not ln.strip():
+            continue
+        name, fragment, line, column = ln.split("\t")
+        cases.append((name, fragment, None if line == "-" else int(line), None if column == "-" else column))
+    return cases
+
+
+@pytest.mark.parametrize("name, fragment, line, column", _expected(), ids=[c[0] for c in _expected()])
+def test_bad_input_gives_one_line_naming_file_line_and_column(name, fragment, line, column):
+    with pytest.raises(InputError) as e:
+        read_recording(BAD / name)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert fragment in msg
+    assert Path(name).name in msg  # names the file (or folder)
+    assert e.value.line == line
+    assert e.value.column == column
+    if line is not None:
+        assert f"line {line}" in msg
+    if column is not None:
+        assert repr(column) in msg
+
+
+def test_bad_input_corpus_covers_every_file():
+    listed = {Path(c[0]).parts[0] for c in _expected()}
+    present = {p.name for p in BAD.iterdir() if p.name not in ("EXPECTED.txt", "make_bad_inputs.py")}
+    assert present <= listed
+
+
+def test_unknown_units_and_roles_in_options():
+    path = SAMPLES / "generic/no_units.csv"
+    with pytest.raises(InputError, match="unknown unit; expected m/s\\^2 or g"):
+        read_recording(path, units={"acc": "furlongs", "gyro": "rad/s"})
+    with pytest.raises(InputError, match="unknown role 'ux'"):
+        read_recording(path, columns={"ux": "ax"})
+
+
+def test_huge_file_is_refused_with_one_line(monkeypatch):
+    monkeypatch.setattr(_csvio, "available_memory", lambda: 20_000)  # bytes: the file needs ~70 kB
+    with pytest.raises(InputError, match="too large to read safely") as e:
+        read_recording(SAMPLES / "cara_1635588252230_P10_Squat_15.csv")
+    assert "\n" not in str(e.value)
+
+
+# --- speed ----------------------------------------------------------------------------------------
+
+
+def test_one_hour_at_100_hz_reads_fast(tmp_path):
+    n = 360_000
+    t = np.arange(n) / 100.0
+    rng = np.random.default_rng(3)
+    v = np.column_stack(
+        [t, rng.normal(0, 1, n), rng.normal(0, 1, n), 9.8 + rng.normal(0, 1, n), rng.normal(0, 1, (n, 3))]
+    )
+    path = tmp_path / "hour.csv"
+    with open(path, "w") as f:
+        f.write("time (s),ax (m/s^2),ay (m/s^2),az (m/s^2),gx (rad/s),gy (rad/s),gz (rad/s)\n")
+        np.savetxt(f, v, fmt="%.5f", delimiter=",")
+    start = time.process_time()
+    rec = read_recording(path)
+    cpu = time.process_time() - start
+    assert len(rec) == n
+    # Target is well under 0.5 s; the bound leaves room for a loaded test machine, but not for a
+    # Python loop per row (several seconds).
+    assert cpu < 1.5
