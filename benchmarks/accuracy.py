@@ -17,12 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from scoring import Score, score_session, summary_lines  # noqa: E402
 
 from analysis import process  # noqa: E402
 from repcount.simulator import simulate_session, suite_configs  # noqa: E402
+from repcount.simulator.scoring import Score, score_session, summary_lines  # noqa: E402
 
 
 def _one(args: tuple) -> Score:

@@ -1,0 +1,41 @@
+"""Accuracy against ground truth on a small seeded slice of the simulator suite.
+
+The full suite (200 sessions) is `benchmarks/accuracy.py`; this slice keeps the suite honest in CI.
+"""
+
+import numpy as np
+import pytest
+
+from analysis import process
+from repcount.simulator import simulate_session, suite_configs
+from repcount.simulator.scoring import Score, score_session
+
+
+@pytest.fixture(scope="module")
+def suite_score() -> Score:
+    total = Score()
+    for config in suite_configs(24, seed=2024):
+        rec, truth = simulate_session(config)
+        total.add(score_session(process(rec), truth, label=str(config.seed)))
+    return total
+
+
+def test_sets_are_counted_exactly(suite_score):
+    assert suite_score.sets_exact / suite_score.sets_true >= 0.85, suite_score.failures
+    assert suite_score.sets_spurious <= 3
+
+
+def test_reps_precision_and_recall(suite_score):
+    assert suite_score.reps_matched / suite_score.reps_found >= 0.95
+    assert suite_score.reps_matched / suite_score.reps_true >= 0.95
+
+
+def test_tempo_error_per_phase(suite_score):
+    for phase, errors in suite_score.tempo_err.items():
+        assert np.mean(np.abs(errors)) <= 0.12, phase
+
+
+def test_range_error(suite_score):
+    err = np.array(suite_score.rom_err)
+    assert np.mean(np.abs(err)) <= 3.0
+    assert abs(np.mean(err)) <= 2.0
