@@ -22,8 +22,7 @@ from .sets import Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
-MIN_RADIUS_M = 0.03
-MAX_RADIUS_M = 1.6
+MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
 STILL_RATE = 0.15
 SHORT_HOLE_S = 1.0  # rad/s: slower than this counts as holding still (for the gyro bias)
@@ -142,9 +141,7 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     gyro_norm = np.linalg.norm(gyro, axis=1)
     if steady.sum() < sig.fs:
         return None
-    axis, radius = sweep_fit(sig.acc[sl][steady], gyro[steady], sig.fs)
-    if not MIN_RADIUS_M <= radius <= MAX_RADIUS_M:
-        return None  # nothing on an arm sweeps about the vertical this close in or this far out
+    axis, _ = sweep_fit(sig.acc[sl][steady], gyro[steady], sig.fs)
     ok = steady & valid
     # Only rotation made in the working pose counts: not the arms coming up or going down, and
     # nothing invented inside a gap.
@@ -181,6 +178,9 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     typical = mark_partials(reps)
     if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
         return None
+    radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
+    if radius > MAX_RADIUS_M:
+        return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
     result.angle_t, result.angle_deg = t, start_aligned_angle(t, sign * rate, sig.fs, reps)
@@ -196,6 +196,15 @@ def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
         if b - a <= SHORT_HOLE_S * fs:
             out[a:b] = True
     return out
+
+
+def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, reps: list[Rep]) -> float:
+    """Radius of the sweep, fitted on the clean pull-apart reps only (a row's straight pull would
+    read as a longer radius)."""
+    sel = np.zeros(len(t), dtype=bool)
+    for r in reps:
+        sel |= (t >= r.start_s) & (t <= r.end_s)
+    return sweep_fit(acc[sel], gyro[sel], fs)[1] if sel.sum() > fs else 0.0
 
 
 def vertical_rom(t: np.ndarray, rate: np.ndarray, fs: float, r: Rep) -> float:
