@@ -15,7 +15,7 @@ from sensor.recording import Recording
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
 from .orientation import gravity_up, sweep_fit, unit, vertical_rate
-from .reps import Rep, angle_deg, find_reps, mark_partials, set_pauses
+from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
 from .sets import Region, active_regions, pose_runs, set_windows
@@ -58,7 +58,10 @@ def same_arm(sets: list[SetResult]) -> list[SetResult]:
     for s in sets:
         other_side = s.side != main.side
         other_radius = abs(s.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
-        if not (other_side and other_radius):
+        # A "set" whose every rep is short of the session's usual range is a set of partials at
+        # best; fidgeting between sets looks like that.
+        short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
+        if not (other_side and other_radius) and not short:
             keep.append(s)
     return keep
 
