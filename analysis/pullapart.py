@@ -146,9 +146,13 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
         return None
     axis, _ = sweep_fit(sig.acc[sl][steady], gyro[steady], sig.fs)
     ok = steady & valid
-    # Only rotation made in the working pose counts: not the arms coming up or going down, and
-    # nothing invented inside a gap.
-    rate = np.where(ok, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
+    # Only rotation made between the arms coming up and going down counts (a row on the upper arm
+    # leaves the working pose for a moment and still sweeps), and nothing invented inside a gap.
+    inside = np.zeros_like(steady)
+    if steady.any():
+        idx = np.flatnonzero(steady)
+        inside[idx[0] : idx[-1] + 1] = True
+    rate = np.where(inside & valid, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
     sign = outward_sign(rate, sig.fs, steady)
     t = sig.t[sl]
 
