@@ -12,6 +12,7 @@ import numpy as np
 from .clean import lowpass
 
 GRAVITY_CUTOFF_HZ = 0.3
+TRACK_CUTOFF_HZ = 1.0
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -50,6 +51,23 @@ def sweep_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray,
     design = np.column_stack((np.ones_like(w), w * w, dw))
     coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
     return unit(coef[0]), float(np.linalg.norm(coef[1]))
+
+
+def tracked_up(
+    acc: np.ndarray, gyro: np.ndarray, fs: float, cutoff_hz: float = TRACK_CUTOFF_HZ
+) -> np.ndarray:
+    """Up per sample for a set, following the arm when it leaves the working pose for a moment.
+
+    The swing's centripetal and tangential parts (fitted as in `sweep_fit`) are taken out of the
+    accelerometer first, so it can be low-passed far less than a raw one and still read gravity.
+    """
+    up0 = unit(np.median(acc, axis=0))
+    w = gyro @ up0
+    dw = np.gradient(w) * fs
+    design = np.column_stack((np.ones_like(w), w * w, dw))
+    coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
+    gravity = acc - np.outer(w * w, coef[1]) - np.outer(dw, coef[2])
+    return unit(lowpass(gravity, fs, cutoff_hz))
 
 
 def dominant_axis(gyro: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:

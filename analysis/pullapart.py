@@ -14,7 +14,7 @@ from sensor.recording import Recording
 
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
-from .orientation import gravity_up, sweep_fit, unit, vertical_rate
+from .orientation import gravity_up, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
@@ -152,7 +152,9 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     if steady.any():
         idx = np.flatnonzero(steady)
         inside[idx[0] : idx[-1] + 1] = True
-    rate = np.where(inside & valid, remove_bias(gyro @ axis, gyro_norm, sig.fs), 0.0)
+    up_t = tracked_up(sig.acc[sl], gyro, sig.fs)
+    up_t *= np.sign(up_t @ axis)[:, None]
+    rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro_norm, sig.fs), 0.0)
     sign = outward_sign(rate, sig.fs, steady)
     t = sig.t[sl]
 
