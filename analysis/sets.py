@@ -66,7 +66,7 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
 
 
 POSE_STEP_S = 1.5  # compare gravity this far apart
-POSE_CHANGE_DEG = 40.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
+POSE_CHANGE_DEG = 30.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
 MIN_POSE_S = 4.0
 POSE_BRIDGE_S = 10.0  # a rest with the arms down makes a run of its own, so this never joins two sets
 SAME_POSE_DEG = 25.0
