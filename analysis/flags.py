@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .clean import UniformSignal
 from .results import SetResult
-from .sets import Region
 
 RUSHED_OUT_S = 0.45  # a pull-apart opened faster than this is rushed
 FATIGUE_DROP = 0.15  # last third's range this much below the first third's
 
 
-def flag_reps(result: SetResult, sig: UniformSignal, region: Region) -> None:
+def flag_reps(result: SetResult) -> None:
     for r in result.reps:
         if not r.partial and (r.out_s < RUSHED_OUT_S or r.return_s < RUSHED_OUT_S):
             r.flags.append("rushed")

@@ -25,7 +25,9 @@ STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for
 MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
 STILL_RATE = 0.15
-SHORT_HOLE_S = 1.0  # rad/s: slower than this counts as holding still (for the gyro bias)
+SHORT_HOLE_S = 1.0
+REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
+REST_CYCLES = 3.0  # rad/s: slower than this counts as holding still (for the gyro bias)
 MIN_FULL_REPS = 2
 MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 degrees
 
@@ -39,9 +41,7 @@ def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
     sets: list[SetResult] = []
     regions = active_regions(w_v, w_tot, fs, sig.valid)
     for window in set_windows(regions, pose_runs(up, fs), fs):
-        result = analyse_set(sig, window, up)
-        if result is not None:
-            sets.append(result)
+        sets += analyse_set(sig, window, up)
     return _session(rec, sig, same_arm(sets), w_v, "pull-apart")
 
 
@@ -135,7 +135,7 @@ def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) 
     return theta - np.interp(t, knots_t, knots)
 
 
-def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult | None:
+def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> list[SetResult]:
     sl = slice(region.start, region.stop)
     missing = ~sig.valid[sl]
     valid = ~missing | short_holes(missing, sig.fs)  # a rep across a short hole still counts
@@ -143,7 +143,7 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
     gyro = sig.gyro[sl]
     gyro_norm = np.linalg.norm(gyro, axis=1)
     if steady.sum() < sig.fs:
-        return None
+        return []
     axis, _ = sweep_fit(sig.acc[sl][steady], gyro[steady], sig.fs)
     ok = steady & valid
     # Only rotation made between the arms coming up and going down counts (a row on the upper arm
@@ -183,6 +183,39 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
             r.flags.append("rowing")
             reps.append(mark_holes(r))
     reps.sort(key=lambda r: r.start_s)
+    results = []
+    for group in split_at_rests(reps):
+        result = _set_result(sig, sl, t, group, sign, rate, axis, gyro)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def split_at_rests(reps: list[Rep]) -> list[list[Rep]]:
+    """Split a run of reps where the arms were held still far longer than a rep takes (a rest
+    taken without lowering them)."""
+    if len(reps) < 2:
+        return [reps]
+    cycle = float(np.median([r.end_s - r.start_s for r in reps]))
+    limit = max(REST_MIN_S, REST_CYCLES * cycle)
+    groups = [[reps[0]]]
+    for prev, rep in zip(reps[:-1], reps[1:]):
+        if rep.start_s - prev.end_s > limit:
+            groups.append([])
+        groups[-1].append(rep)
+    return groups
+
+
+def _set_result(
+    sig: UniformSignal,
+    sl: slice,
+    t: np.ndarray,
+    reps: list[Rep],
+    sign: float,
+    rate: np.ndarray,
+    axis: np.ndarray,
+    gyro: np.ndarray,
+) -> SetResult | None:
     set_pauses(reps)
     typical = mark_partials(reps)
     if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
@@ -192,8 +225,9 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> SetResult
         return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
-    result.angle_t, result.angle_deg = t, start_aligned_angle(t, sign * rate, sig.fs, reps)
-    flag_reps(result, sig, region)
+    span = (t >= reps[0].start_s - 2.0) & (t <= reps[-1].end_s + 2.0)
+    result.angle_t, result.angle_deg = t[span], start_aligned_angle(t, sign * rate, sig.fs, reps)[span]
+    flag_reps(result)
     flag_set(result)
     return result
 
