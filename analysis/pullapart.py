@@ -32,8 +32,14 @@ MIN_FULL_REPS = 2
 MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 degrees
 
 
-def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResult:
-    """Find the pull-apart sets and reps of a recording."""
+def process_session(
+    rec: Recording, fs: float = ANALYSIS_RATE_HZ, open_end: bool = False, side: str | None = None
+) -> SessionResult:
+    """Find the pull-apart sets and reps of a recording.
+
+    `open_end`: the recording may stop mid-set (a live window). `side`: the arm ("left"/"right") when
+    already known, which fixes the direction the arms open.
+    """
     sig = resample_uniform(rec, fs)
     up = gravity_up(sig.acc, fs)
     w_v = vertical_rate(sig.gyro, up)
@@ -41,7 +47,7 @@ def process_session(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
     sets: list[SetResult] = []
     regions = active_regions(w_v, w_tot, fs, sig.valid)
     for window in set_windows(regions, pose_runs(up, fs), fs):
-        sets += analyse_set(sig, window, up)
+        sets += analyse_set(sig, window, up, open_end, side)
     return _session(rec, sig, same_arm(sets), w_v, "pull-apart")
 
 
@@ -109,11 +115,12 @@ def remove_bias(rate: np.ndarray, gyro_norm: np.ndarray, fs: float) -> np.ndarra
     return rate - float(np.median(rate[still]))
 
 
-def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray) -> float:
+def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool = False) -> float:
     """+1 or -1: the direction in which the arms open.
 
     A set starts and ends with the hands together in front, so the angle at either end of the
     working-pose stretch is the start position and every rep is an excursion to one side of it.
+    With `open_end` (a live window that stops mid-set) only the start counts.
     """
     theta = angle_deg(rate, fs)
     idx = np.flatnonzero(steady)
@@ -122,6 +129,11 @@ def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray) -> float:
     a, b = idx[0], idx[-1]
     w = max(1, int(0.5 * fs))
     base0, base1 = np.median(theta[a : a + w]), np.median(theta[b - w + 1 : b + 1])
+    if open_end and b >= len(theta) - fs:
+        # The window stops mid-set: the first clear excursion from the start position opens.
+        dev = theta[a : b + 1] - base0
+        far = np.flatnonzero(np.abs(dev) > max(15.0, 0.3 * float(np.ptp(dev))))
+        return 1.0 if len(far) == 0 or dev[far[0]] > 0 else -1.0
     line = np.linspace(base0, base1, b - a + 1)
     dev = theta[a : b + 1] - line
     return 1.0 if np.percentile(dev, 98) >= -np.percentile(dev, 2) else -1.0
@@ -135,7 +147,9 @@ def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) 
     return theta - np.interp(t, knots_t, knots)
 
 
-def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> list[SetResult]:
+def analyse_set(
+    sig: UniformSignal, region: Region, up: np.ndarray, open_end: bool = False, side: str | None = None
+) -> list[SetResult]:
     sl = slice(region.start, region.stop)
     missing = ~sig.valid[sl]
     valid = ~missing | short_holes(missing, sig.fs)  # a rep across a short hole still counts
@@ -155,7 +169,10 @@ def analyse_set(sig: UniformSignal, region: Region, up: np.ndarray) -> list[SetR
     up_t = tracked_up(sig.acc[sl], gyro, sig.fs)
     up_t *= np.sign(up_t @ axis)[:, None]
     rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro_norm, sig.fs), 0.0)
-    sign = outward_sign(rate, sig.fs, steady)
+    if side is None:
+        sign = outward_sign(rate, sig.fs, steady, open_end and region.stop >= len(sig.t) - sig.fs)
+    else:
+        sign = 1.0 if side == "left" else -1.0
     t = sig.t[sl]
 
     def in_set(r: Rep) -> bool:

@@ -1,0 +1,248 @@
+"""The pipeline fed as samples arrive: the same `process_session`, run on a bounded window.
+
+Live and replay must agree, so there is no second algorithm here: the window always reaches back
+to before the current set started and the offline pipeline is run on it whenever a movement has just
+ended (and at least every RUN_EVERY_S). A rep is reported once its end lies SETTLE_S behind the
+newest sample; sets open and close with the reps they hold. Memory is bounded by MAX_WINDOW_S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sensor.recording import Gap, Recording, RecordingMeta
+
+from .pullapart import RADIUS_TOLERANCE, process_session
+from .reps import PARTIAL_FRACTION, Rep
+from .results import SessionResult, SetResult
+
+RUN_EVERY_S = 1.0  # at least this often, so that a set's end and the rest timer move on
+SETTLE_S = 0.1  # a rep ends this far behind the newest sample before it is reported
+QUIET_RATE = 0.3  # rad/s: below this after faster motion, a movement has just ended
+CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
+IDLE_WINDOW_S = 60.0  # kept while no set is going on
+MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
+SET_END_S = 15.0  # no rep for this long after a set's last one: the set is over
+NEW_SET_GAP_S = 8.0  # a rep this soon after the last one belongs to the same set
+BUSY_EVERY_S = 0.1  # while the arm moves or has just moved, analyse this often
+
+
+@dataclass
+class LiveSet:
+    index: int
+    start_s: float
+    reps: list[Rep] = field(default_factory=list)
+    end_s: float | None = None
+    closed: bool = False
+    side: str | None = None
+    radius_m: float = 0.0
+    typical_rom_deg: float = 0.0
+
+    @property
+    def full(self) -> list[Rep]:
+        return [r for r in self.reps if not r.partial]
+
+
+class LivePipeline:
+    """Push batches of samples in; get events out (dicts with a `type`)."""
+
+    def __init__(self) -> None:
+        self._t: list[np.ndarray] = []
+        self._acc: list[np.ndarray] = []
+        self._gyro: list[np.ndarray] = []
+        self._gaps: list[Gap] = []
+        self._last_run = -np.inf
+        self._last_motion = -np.inf
+        self.sets: list[LiveSet] = []
+        self.latest_s = 0.0
+        self.side: str | None = None  # the arm, fixed by the first rep reported
+        self.samples = 0
+
+    # -- input -------------------------------------------------------------------------------
+    def push(self, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray, gap_before: bool = False) -> list[dict]:
+        if len(t) == 0:
+            return []
+        t = np.asarray(t, dtype=float)
+        if self._t and gap_before:
+            self._gaps.append(Gap(float(self._t[-1][-1]), float(t[0]), "lost frames"))
+        self._t.append(t)
+        self._acc.append(np.asarray(acc, dtype=float).reshape(-1, 3))
+        self._gyro.append(np.asarray(gyro, dtype=float).reshape(-1, 3))
+        self.latest_s = float(t[-1])
+        self.samples += len(t)
+        # A movement that has just ended is when a rep can have finished: analyse then.
+        # Analyse often while the arm moves and just after (when a rep can have ended), rarely when idle.
+        if float(np.max(np.linalg.norm(self._gyro[-1], axis=1))) >= QUIET_RATE:
+            self._last_motion = self.latest_s
+        busy = self.latest_s - self._last_motion < 2.0
+        if self.latest_s - self._last_run >= (BUSY_EVERY_S if busy else RUN_EVERY_S):
+            return self._run()
+        return []
+
+    def finish(self) -> list[dict]:
+        """The stream has ended: report what is left and close the last set."""
+        return self._run(final=True)
+
+    # -- analysis ----------------------------------------------------------------------------
+    def _window(self) -> Recording | None:
+        t = np.concatenate(self._t)
+        if len(t) < 10:
+            return None
+        acc, gyro = np.concatenate(self._acc), np.concatenate(self._gyro)
+        self._t, self._acc, self._gyro = [t], [acc], [gyro]
+        keep = np.ones(len(t), dtype=bool)
+        # Strictly increasing time: a sample re-sent after a reconnect is dropped here.
+        keep[1:] = np.diff(t) > 0
+        t0 = t[0]
+        gaps = [Gap(g.start_s - t0, g.end_s - t0, g.reason) for g in self._gaps if g.end_s > t0]
+        return Recording(t[keep] - t0, acc[keep], gyro[keep], RecordingMeta("live", gaps=gaps))
+
+    def _run(self, final: bool = False) -> list[dict]:
+        self._last_run = self.latest_s
+        rec = self._window()
+        if rec is None or rec.duration_s < 2.0:
+            return []
+        t0 = float(self._t[0][0])
+        result = process_session(rec, open_end=not final, side=self.side)
+        events = self._merge(result, t0, final)
+        self._trim(result, t0)
+        return events
+
+    def _merge(self, result: SessionResult, t0: float, final: bool) -> list[dict]:
+        events: list[dict] = []
+        horizon = self.latest_s - (0.0 if final else SETTLE_S)
+        for ws in result.sets:
+            if not self._plausible(ws):
+                continue
+            for rep in ws.reps:
+                rep_abs = _shift(rep, t0)
+                if rep_abs.end_s > horizon or self._known(rep_abs):
+                    continue
+                live = self._set_for(rep_abs, ws, t0, events)
+                self.side = self.side or ws.side
+                live.reps.append(rep_abs)
+                live.side, live.radius_m, live.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg
+                live.reps.sort(key=lambda r: r.start_s)
+                events.append(rep_event(live, rep_abs, self.latest_s))
+        # A set closes once nothing has come for a while; its final count is the window's analysis
+        # of the whole set, as replaying the recording would give.
+        for s in self.sets:
+            if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S):
+                events += self._close(s, result, t0)
+        return events
+
+    def _plausible(self, ws: SetResult) -> bool:
+        """The session-level checks of the offline pipeline (`same_arm`), against the sets so far."""
+        done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0]
+        if not done:
+            return True
+        main = max(done, key=lambda s: len(s.full))
+        other_side = ws.side != main.side
+        other_radius = abs(ws.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
+        short = ws.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
+        return not (other_side and other_radius) and not short
+
+    def _known(self, rep: Rep) -> bool:
+        mid = 0.5 * (rep.turn_s + rep.leave_s)
+        for s in self.sets[-2:]:
+            for r in s.reps:
+                if abs(0.5 * (r.turn_s + r.leave_s) - mid) < 0.6 * max(0.5, r.end_s - r.start_s):
+                    return True
+        return False
+
+    def _set_for(self, rep: Rep, ws: SetResult, t0: float, events: list[dict]) -> LiveSet:
+        current = self.sets[-1] if self.sets else None
+        same_set = (
+            current is not None and not current.closed and ws.start_s + t0 <= current.reps[-1].end_s + 1.0
+        )
+        if same_set:
+            return current
+        if current is not None and not current.closed:
+            events += self._close(current)
+        live = LiveSet(len(self.sets) + 1, rep.start_s)
+        rest = None if current is None or current.end_s is None else rep.start_s - current.end_s
+        events.append(
+            {
+                "type": "set_start",
+                "set": live.index,
+                "t_s": round(rep.start_s, 3),
+                "rest_before_s": None if rest is None else round(rest, 1),
+            }
+        )
+        self.sets.append(live)
+        return live
+
+    def _close(self, s: LiveSet, result: SessionResult | None = None, t0: float = 0.0) -> list[dict]:
+        if result is not None and s.reps:
+            best, overlap = None, 0.0
+            for ws in result.sets:
+                o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
+                if o > overlap:
+                    best, overlap = ws, o
+            if best is not None:
+                s.reps = [_shift(r, t0) for r in best.reps]
+        s.closed = True
+        s.end_s = s.reps[-1].end_s if s.reps else s.start_s
+        return [
+            {
+                "type": "set_end",
+                "set": s.index,
+                "t_s": round(s.end_s, 3),
+                "reps": len(s.full),
+                "partial": len(s.reps) - len(s.full),
+            }
+        ]
+
+    def _trim(self, result: SessionResult, t0: float) -> None:
+        t = self._t[0]
+        open_sets = [s for s in self.sets if not s.closed]
+        if open_sets:
+            keep_from = open_sets[0].start_s - CONTEXT_S
+        elif result.sets and result.sets[-1].end_s + t0 > self.latest_s - SET_END_S:
+            keep_from = result.sets[-1].start_s + t0 - CONTEXT_S  # a set is forming
+        else:
+            keep_from = self.latest_s - IDLE_WINDOW_S
+        keep_from = max(keep_from, self.latest_s - MAX_WINDOW_S)
+        i = int(np.searchsorted(t, keep_from))
+        if i > 0:
+            self._t, self._acc, self._gyro = [t[i:]], [self._acc[0][i:]], [self._gyro[0][i:]]
+            self._gaps = [g for g in self._gaps if g.end_s > keep_from]
+
+
+def _shift(rep: Rep, dt: float) -> Rep:
+    return Rep(
+        rep.start_s + dt,
+        rep.turn_s + dt,
+        rep.leave_s + dt,
+        rep.end_s + dt,
+        rep.rom_deg,
+        rep.peak_speed_dps,
+        rep.partial,
+        list(rep.flags),
+        rep.pause_s,
+    )
+
+
+def rep_event(live: LiveSet, rep: Rep, now_s: float) -> dict[str, Any]:
+    full = live.full
+    roms = [r.rom_deg for r in full] or [rep.rom_deg]
+    return {
+        "type": "rep",
+        "set": live.index,
+        "rep": len(full),
+        "t_s": round(rep.end_s, 3),
+        "reported_s": round(now_s, 3),
+        "start_s": round(rep.start_s, 3),
+        "tempo": {
+            "out_s": round(rep.out_s, 2),
+            "hold_s": round(max(0.0, rep.hold_s), 2),
+            "return_s": round(rep.return_s, 2),
+        },
+        "rom_deg": round(rep.rom_deg, 1),
+        "set_mean_rom_deg": round(float(np.mean(roms)), 1),
+        "partial": rep.partial,
+        "flags": list(rep.flags),
+    }
