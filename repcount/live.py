@@ -1,0 +1,126 @@
+"""`repcount live`: samples from a live source -> recording + live pipeline -> view.
+
+A source is an async iterator of events (dicts with a `type`): `samples` batches (t_s, acc, gyro,
+gap_before) and connection events (`connected`, `link_lost`, `reconnected`, `status`). BLE sensors,
+the simulated sensor and phones all feed the same runner, so they all count alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import numpy as np
+
+from analysis.live import LivePipeline, LiveSet
+from repcount.live_view import LiveState, plain_line, render, write_jsonl
+from repcount.report import tempo_text
+
+
+def summary_event(sets: list[LiveSet]) -> dict[str, Any]:
+    full = [r for s in sets for r in s.full]
+    rests = [round(b.reps[0].start_s - a.end_s, 1) for a, b in zip(sets[:-1], sets[1:]) if a.end_s and b.reps]
+    tempo = {
+        "out_s": float(np.mean([r.out_s for r in full])) if full else 0.0,
+        "hold_s": float(np.mean([max(0.0, r.hold_s) for r in full])) if full else 0.0,
+        "return_s": float(np.mean([r.return_s for r in full])) if full else 0.0,
+        "pause_s": float(np.mean([r.pause_s for r in full if r.pause_s is not None] or [0.0])),
+    }
+    return {
+        "type": "summary",
+        "total_reps": len(full),
+        "reps_per_set": [len(s.full) for s in sets],
+        "rest_s": rests,
+        "mean_tempo": {k: round(v, 2) for k, v in tempo.items()},
+        "text": f"{' + '.join(str(len(s.full)) for s in sets) or '0'} reps, tempo {tempo_text(tempo)}",
+        "rom_mean_deg": round(float(np.mean([r.rom_deg for r in full])), 1) if full else None,
+    }
+
+
+async def run_live(
+    source: AsyncIterator[dict],
+    *,
+    output: str = "view",
+    rest_target_s: float = 20.0,
+    recorder: Any | None = None,
+    idle_exit_s: float | None = None,
+    emit: Callable[[dict], None] | None = None,
+) -> dict[str, Any]:
+    """Drive the pipeline from `source` until it ends (or is idle `idle_exit_s`); return the summary.
+
+    output: "view" (full-screen terminal view), "plain" (a line per rep) or "jsonl" (an object per
+    event). `recorder` (optional) gets every sample batch as it arrives.
+    """
+    pipeline = LivePipeline()
+    state = LiveState()
+    out: Callable[[dict], None]
+    live_display = None
+    if emit is not None:
+        out = emit
+    elif output == "jsonl":
+        out = write_jsonl
+    elif output == "plain":
+
+        def out(ev: dict) -> None:
+            line = plain_line(ev)
+            if line:
+                print(line, flush=True)
+    else:
+        from rich.live import Live
+
+        live_display = Live(render(state, rest_target_s), refresh_per_second=4, screen=False)
+        live_display.start()
+
+        def out(ev: dict) -> None:
+            state.apply(ev)
+            live_display.update(render(state, rest_target_s))
+
+    last_data = time.monotonic()
+    iterator = source.__aiter__()
+    try:
+        while True:
+            timeout = None if idle_exit_s is None else max(0.0, idle_exit_s - (time.monotonic() - last_data))
+            try:
+                ev = await asyncio.wait_for(iterator.__anext__(), timeout)
+            except StopAsyncIteration:
+                break
+            except asyncio.TimeoutError:
+                break  # idle for idle_exit_s: the session is over
+            if ev["type"] == "samples":
+                last_data = time.monotonic()
+                if recorder is not None:
+                    recorder.write(ev["t"], ev["acc"], ev["gyro"], gap_before=ev.get("gap_before", False))
+                for pe in pipeline.push(ev["t"], ev["acc"], ev["gyro"], ev.get("gap_before", False)):
+                    out(pe)
+            else:
+                out(ev)
+        for pe in pipeline.finish():
+            out(pe)
+        summary = summary_event(pipeline.sets)
+        out(summary)
+        return summary
+    finally:
+        if live_display is not None:
+            live_display.stop()
+        if recorder is not None:
+            recorder.close()
+
+
+async def simulated_samples(rec: Any, speed: float = 1.0, per_batch_s: float = 0.03) -> AsyncIterator[dict]:
+    """Play a recording as a sensor would send it: small batches, in (sped-up) real time."""
+    yield {"type": "connected", "t_s": 0.0, "device": "simulated"}
+    n = max(1, min(19, round(per_batch_s * (rec.meta.nominal_rate_hz or rec.measured_rate_hz))))
+    start = time.monotonic()
+    for i in range(0, len(rec), n):
+        due = start + (rec.t[i] - rec.t[0]) / speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield {
+            "type": "samples",
+            "t": rec.t[i : i + n],
+            "acc": rec.acc[i : i + n],
+            "gyro": rec.gyro[i : i + n],
+        }
