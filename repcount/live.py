@@ -124,3 +124,79 @@ async def simulated_samples(rec: Any, speed: float = 1.0, per_batch_s: float = 0
             "acc": rec.acc[i : i + n],
             "gyro": rec.gyro[i : i + n],
         }
+
+
+async def ble_source(sensor: Any) -> AsyncIterator[dict]:
+    """Events of a started `sensor.ble.client.LiveSensor` as runner events."""
+    from sensor.ble.client import Connected, LinkLost, Reconnected, Samples, Stopped
+
+    last_status = -np.inf
+    async for ev in sensor.events():
+        stats = ev.stats
+        if isinstance(ev, Samples):
+            b = ev.batch
+            yield {"type": "samples", "t": b.t_s, "acc": b.acc, "gyro": b.gyro, "gap_before": b.gap_before}
+            if len(b) and b.t_s[-1] - last_status >= 1.0:
+                last_status = float(b.t_s[-1])
+                yield {
+                    "type": "status",
+                    "t_s": last_status,
+                    "rate_hz": stats.rate_hz,
+                    "lost_frames": stats.lost_frames,
+                    "bad_frames": stats.bad_frames,
+                }
+        elif isinstance(ev, Connected):
+            yield {"type": "connected", "device": ev.name, "address": ev.address, "mtu": ev.mtu}
+        elif isinstance(ev, LinkLost):
+            yield {"type": "link_lost", "reason": ev.reason, "lost_frames": stats.lost_frames}
+        elif isinstance(ev, Reconnected):
+            yield {"type": "reconnected", "attempts": ev.attempts, "downtime_s": round(ev.downtime_s, 2)}
+        elif isinstance(ev, Stopped):
+            return
+
+
+async def simulated_ble_session(
+    rec: Any, *, speed: float, record_path: str | None, faults: Any | None = None, **run_kwargs: Any
+) -> dict[str, Any]:
+    """A simulated wrist sensor on a virtual radio (Bumble), reached through bleak like a real one."""
+    from sensor.ble.bumble_backend import VirtualRadio
+    from sensor.ble.client import LiveSensor
+    from sensor.ble.simulated import SimulatedWristSensor
+
+    radio = VirtualRadio()
+    sim = SimulatedWristSensor(radio, rec, speed=speed, faults=faults)
+    await sim.start()
+    sensor = LiveSensor(
+        None,
+        backend=radio.client_backend,
+        scanner_backend=radio.scanner_backend,
+        record_path=record_path,
+        clock=lambda: time.monotonic() * speed,  # sensor time runs `speed` times faster
+        backoff_s=(0.05, 0.5),
+    )
+    await sensor.start()
+
+    async def stop_when_played() -> None:
+        await sim.finished.wait()
+        await asyncio.sleep(0.2)
+        await sensor.stop("the simulated session ended")
+        await sim.stop()
+
+    stopper = asyncio.get_running_loop().create_task(stop_when_played())
+    try:
+        return await run_live(ble_source(sensor), **run_kwargs)
+    finally:
+        await stopper
+
+
+async def device_session(device: str | None, *, record_path: str | None, **run_kwargs: Any) -> dict[str, Any]:
+    """A real BLE sensor, found by name or address (or the first supported one nearby)."""
+    from sensor.ble.client import LiveSensor, find_sensor
+
+    found = await find_sensor(device, timeout=10.0)
+    sensor = LiveSensor(found, record_path=record_path)
+    await sensor.start()
+    try:
+        return await run_live(ble_source(sensor), **run_kwargs)
+    finally:
+        await sensor.stop("ended")
