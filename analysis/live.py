@@ -164,6 +164,8 @@ class LivePipeline:
             events += self._close(current)
         live = LiveSet(len(self.sets) + 1, rep.start_s)
         rest = None if current is None or current.end_s is None else rep.start_s - current.end_s
+        if rest is not None:
+            events.append({"type": "rest", "t_s": round(rep.start_s, 3), "duration_s": round(rest, 1)})
         events.append(
             {
                 "type": "set_start",

@@ -1,0 +1,85 @@
+"""`repcount live` and `repcount scan`: the command-line side of live mode."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from sensor.errors import InputError
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("live", help="count reps live from a BLE sensor (or a simulated one)")
+    p.add_argument("--device", help="sensor name or address (default: the first supported one nearby)")
+    p.add_argument("--exercise", choices=("pull-apart",), default="pull-apart")
+    p.add_argument("--record", metavar="FILE.csv", help="record every sample to this file as it arrives")
+    p.add_argument("--simulate", action="store_true", help="a simulated wrist sensor on a virtual radio")
+    p.add_argument("--speed", type=float, default=1.0, help="with --simulate: play this many times faster")
+    p.add_argument("--seed", type=int, default=0, help="with --simulate: which simulated session")
+    p.add_argument("--rest-target", type=float, default=20.0, help="rest between sets, seconds (view)")
+    p.add_argument("--idle-exit", type=float, help="end after this many seconds without data")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--plain", action="store_true", help="one line per rep (for logs)")
+    out.add_argument("--jsonl", action="store_true", help="one JSON object per event (for scripts)")
+    p.set_defaults(func=live)
+
+    p = sub.add_parser("scan", help="list supported BLE sensors nearby with signal strength")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=scan)
+
+
+def live(args: argparse.Namespace) -> int:
+    from repcount import live as runner
+
+    output = "jsonl" if args.jsonl else "plain" if args.plain else "view"
+    if not sys.stdout.isatty() and output == "view":
+        output = "plain"  # a full-screen view makes no sense in a pipe or a log
+    kwargs = {"output": output, "rest_target_s": args.rest_target, "idle_exit_s": args.idle_exit}
+    if args.speed <= 0:
+        raise InputError("--speed", f"expected a positive number, got {args.speed}")
+    try:
+        if args.simulate:
+            from repcount.simulator import SessionConfig, simulate_session
+
+            rec, _ = simulate_session(SessionConfig(seed=args.seed))
+            summary = asyncio.run(
+                runner.simulated_ble_session(rec, speed=args.speed, record_path=args.record, **kwargs)
+            )
+        else:
+            summary = asyncio.run(runner.device_session(args.device, record_path=args.record, **kwargs))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # BLE stacks raise many kinds; the user gets one line, not a traceback
+        from sensor.ble.client import SensorConnectError, SensorNotFoundError
+
+        if isinstance(exc, (SensorNotFoundError, SensorConnectError)) or type(exc).__module__.startswith(
+            "bleak"
+        ):
+            raise InputError(args.device or "bluetooth", str(exc) or type(exc).__name__) from exc
+        raise
+    if output == "view":
+        print(f"Session: {summary['text']}")
+    return 0
+
+
+def scan(args: argparse.Namespace) -> int:
+    from sensor.ble.client import scan_sensors
+
+    try:
+        found = asyncio.run(scan_sensors(timeout=args.timeout))
+    except Exception as exc:  # no adapter, BlueZ not running, permissions
+        if type(exc).__module__.startswith("bleak") or isinstance(exc, (OSError, FileNotFoundError)):
+            raise InputError("bluetooth", f"cannot scan: {exc}") from exc
+        raise
+    rows = [{"name": f.name, "address": f.address, "rssi": f.rssi, "protocol": f.profile.name} for f in found]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    elif not rows:
+        print("No supported sensors found.")
+    else:
+        for r in rows:
+            print(f"{r['rssi']:>5} dBm  {r['name']:<24} {r['address']}  ({r['protocol']})")
+    return 0
