@@ -1,4 +1,8 @@
-"""Run every benchmark and print their figures: `make bench`."""
+"""Run every benchmark and print their figures: `make bench`.
+
+The long sessions and the folder of 500 sessions are simulated on the first run and cached (see
+benchmarks/_sessions.py); that first run takes several minutes more and a few GB of disk.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ RUNS = [
     ["accuracy.py", "--n", "200"],
     ["accuracy.py", "--n", "200", "--formats"],
     ["generic_cara.py"],
-    ["speed.py", "--hours", "1", "--rate", "100"],
+    ["baseline.py", "--n", "200"],
+    ["speed.py", "--sessions", "1@100,8@416", "--runs", "3"],
+    ["batch_speed.py", "--n", "500", "--runs", "3"],
 ]
 
 if __name__ == "__main__":

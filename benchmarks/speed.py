@@ -1,88 +1,215 @@
-"""Speed of reading and analysing long sessions.
+"""Speed of `repcount analyze` on long sessions: start-up, reading, the pipeline, the whole command.
 
-    python benchmarks/speed.py [--hours 1] [--rate 100] [--runs 3] [--format repcount-csv]
+    python benchmarks/speed.py [--sessions 1@100,8@416] [--runs 3] [--formats all]
+                               [--long-formats repcount-csv] [--quick]
 
-Simulates one long session, writes it in the given format, then times (median of --runs):
-reading the file, the pull-apart pipeline on the recording in memory (samples per second), and
-`repcount analyze --json` as a whole command in a fresh process (wall time and peak memory).
+Sessions are simulated once and cached (see benchmarks/_sessions.py; the 8 h one takes about a
+minute and 1.2 GB to simulate, and each format of it 0.7-1.5 GB of disk). Prints, as medians of
+--runs:
+- start-up: the imports `repcount analyze` needs, module by module, in a fresh interpreter;
+- the pipeline alone, on the recording in memory, in samples per second;
+- per session and format: `repcount analyze PATH --json` in a fresh process: wall time, CPU time
+  (user and system), peak memory, and its split into start-up, reading and analysing.
+Sessions longer than 2 h are run only in --long-formats: writing 8 h in every format takes
+minutes and gigabytes each, and the readers share one CSV parser.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-from analysis import process  # noqa: E402
-from repcount.simulator import random_config, simulate_session  # noqa: E402
-from sensor.readers import read_recording  # noqa: E402
-from sensor.writers import write_recording  # noqa: E402
+import _sessions  # noqa: E402
+
+REPO = _sessions.REPO
+LONG_H = 2.0
+
+# Run in the child: the real command, with the reader and the pipeline wrapped in timers.
+_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import analysis, analysis.pullapart, repcount.cli, repcount.report, sensor.readers
+t1 = time.perf_counter()
+spent = {"read": 0.0, "analyse": 0.0}
+def timed(fn, key):
+    def run(*a, **k):
+        s = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            spent[key] += time.perf_counter() - s
+    return run
+sensor.readers.read_recording = timed(sensor.readers.read_recording, "read")
+analysis.process = timed(analysis.process, "analyse")
+status = repcount.cli.main(["analyze", sys.argv[1], "--json"])
+spent.update(imports=t1 - t0, total=time.perf_counter() - t0, status=status)
+print(json.dumps(spent), file=sys.stderr)
+"""
+
+_IMPORTS = """
+import time, json
+out = {}
+for name in ["numpy", "pandas", "scipy.ndimage", "scipy.signal", "rich.console", "rich.table",
+             "sensor.readers", "analysis.pullapart", "repcount.report", "repcount.cli"]:
+    t = time.perf_counter()
+    __import__(name)
+    out[name] = time.perf_counter() - t
+print(json.dumps(out))
+"""
 
 
-def _median_time(fn, runs: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # An installed package has its bytecode compiled; time that, not compiling our sources each run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
 
 
-def _command(path: Path) -> tuple[float, float]:
-    """Wall time and peak RSS (MB) of `repcount analyze --json` in a child process."""
-    code = (
-        "import resource, sys, time; from repcount.cli import main; t0 = time.perf_counter();"
-        f"main(['analyze', {str(path)!r}, '--json']);"
-        "print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+def run_child(args: list[str]) -> tuple[float, str]:
+    """Run python with `args` in a fresh process: (wall s, stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, env=_env(), check=True
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
-    json.loads(proc.stdout)
-    wall, rss_kb = proc.stderr.strip().splitlines()[-1].split()
-    return float(wall), float(rss_kb) / 1024
+    return time.perf_counter() - t0, proc.stdout
+
+
+def _command(path: Path) -> dict:
+    """One run of `repcount analyze PATH --json` in a fresh process, with its own resource usage."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        env=_env(),
+    )
+    # wait4 gives this child's own peak memory and CPU time; read the pipes in threads meanwhile.
+    bufs: dict[str, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda k=k, s=s: bufs.__setitem__(k, s.read()))
+        for k, s in (("out", proc.stdout), ("err", proc.stderr))
+    ]
+    for r in readers:
+        r.start()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    for r in readers:
+        r.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"analyze {path} failed ({proc.returncode}): {bufs['err'].decode()[-2000:]}")
+    report = json.loads(bufs["out"])
+    spent = json.loads(bufs["err"].decode().strip().splitlines()[-1])
+    return {
+        "wall": wall,
+        "user": ru.ru_utime,
+        "sys": ru.ru_stime,
+        "rss_mb": ru.ru_maxrss / 1024,
+        "reps": report["total_reps"],
+        **{k: spent[k] for k in ("imports", "read", "analyse", "total")},
+    }
+
+
+def _median(runs: list[dict]) -> dict:
+    return {
+        k: statistics.median(r[k] for r in runs) if k != "rss_mb" else max(r[k] for r in runs)
+        for k in runs[0]
+    }
+
+
+def startup(runs: int) -> None:
+    bare = statistics.median(run_child(["-c", "pass"])[0] for _ in range(runs))
+    rows = [json.loads(run_child(["-c", _IMPORTS])[1]) for _ in range(runs)]
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    print(f"start-up (fresh interpreter, median of {runs}): python itself {bare:.3f} s, then imports:")
+    print("  " + ", ".join(f"{k} {v:.3f}" for k, v in med.items()))
+    print(f"  all imports {sum(med.values()):.3f} s (each: what it adds after the ones before it)")
+
+
+_PIPELINE = """
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import _sessions
+from analysis import process
+hours, rate, runs = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+rec, truth = _sessions.session(hours, rate)
+process(rec)  # warm: imports, the allocator's first pages
+times = []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    result = process(rec)
+    times.append(time.perf_counter() - t0)
+t = statistics.median(times)
+print(
+    f"pipeline in memory, {hours:g} h at {rate:g} Hz ({len(rec):,} samples): {t:.3f} s = "
+    f"{len(rec) / t / 1e6:.2f} M samples/s ({result.total_reps} reps in {len(result.sets)} sets; "
+    f"truth {truth['total_full_reps']} in {len(truth['sets'])})"
+)
+"""
+
+
+def pipeline(hours: float, rate: float, runs: int) -> None:
+    # In a child: this process stays small, since a child's peak memory starts from its parent's.
+    print(run_child(["-c", _PIPELINE, str(HERE), str(hours), str(rate), str(runs)])[1], end="")
+
+
+def command(hours: float, rate: float, fmt: str, runs: int) -> None:
+    t0 = time.perf_counter()
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); import _sessions; "
+        f"print(_sessions.written({hours}, {rate}, {fmt!r}))"
+    )
+    path = Path(run_child(["-c", code])[1].strip())  # in a child, for the same reason as the pipeline
+    made = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    med = _median([_command(path) for _ in range(runs)])
+    other = med["total"] - med["imports"] - med["read"] - med["analyse"]
+    work = med["read"] + med["analyse"]
+    print(
+        f"  {fmt:<20} {med['wall']:6.2f} s wall  (user {med['user']:5.2f} + sys {med['sys']:5.2f} s CPU), "
+        f"peak {med['rss_mb']:5.0f} MB | start-up {med['imports']:.2f}  read {med['read']:.2f}  "
+        f"analyse {med['analyse']:.2f}  report {other:.2f} s | reading {100 * med['read'] / work:.0f}% "
+        f"of read+analyse | {size / 1e6:.0f} MB on disk{f' (written in {made:.0f} s)' if made > 1 else ''}"
+    )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--hours", type=float, default=1.0)
-    ap.add_argument("--rate", type=float, default=100.0)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--format", default="repcount-csv")
-    args = ap.parse_args()
+    from sensor.writers import FORMAT_NAMES
 
-    t0 = time.perf_counter()
-    rec, truth = simulate_session(random_config(1, rate_hz=args.rate, duration_s=args.hours * 3600))
-    print(
-        f"session: {rec.duration_s / 3600:.2f} h at {args.rate:g} Hz, {len(rec):,} samples, "
-        f"{len(truth['sets'])} sets (simulated in {time.perf_counter() - t0:.1f} s)"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = write_recording(rec, Path(tmp) / "long", args.format)
-        target = paths[0] if len(paths) == 1 else paths[0].parent
-        read_s, loaded = _median_time(lambda: read_recording(target), args.runs)
-        proc_s, result = _median_time(lambda: process(loaded), args.runs)
-        walls = [_command(target) for _ in range(args.runs)]
-    wall = statistics.median(w for w, _ in walls)
-    rss = max(r for _, r in walls)
-    print(f"read ({args.format}):     {read_s:7.3f} s")
-    print(
-        f"pipeline in memory:     {proc_s:7.3f} s  = {len(loaded) / proc_s / 1e6:.1f} M samples/s"
-        f"  ({result.total_reps} reps in {len(result.sets)} sets)"
-    )
-    share = 100 * read_s / (read_s + proc_s)
-    print(
-        f"analyze --json command: {wall:7.3f} s wall, peak memory {rss:.0f} MB "
-        f"(reading {share:.0f}% / analysing {100 - share:.0f}%)"
-    )
-    print(f"(this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", default="1@100,8@416", help="HOURS@HZ,... (default 1@100,8@416)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--formats", default="all", help="formats for short sessions: all or a comma list")
+    ap.add_argument("--long-formats", default="repcount-csv", help=f"formats for sessions over {LONG_H:g} h")
+    ap.add_argument("--quick", action="store_true", help="1 h at 100 Hz in repcount-csv only")
+    args = ap.parse_args()
+    if args.quick:
+        args.sessions, args.formats = "1@100", "repcount-csv"
+    fmts = FORMAT_NAMES if args.formats == "all" else args.formats.split(",")
+    sessions = [tuple(float(x) for x in s.split("@")) for s in args.sessions.split(",")]
+
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
+    startup(args.runs)
+    for hours, rate in sessions:
+        pipeline(hours, rate, args.runs)
+    for hours, rate in sessions:
+        these = fmts if hours <= LONG_H else args.long_formats.split(",")
+        print(f"`repcount analyze --json`, {hours:g} h at {rate:g} Hz, median of {args.runs} (peak: max):")
+        for fmt in these:
+            command(hours, rate, fmt, args.runs)
+    print(f"load average {os.getloadavg()[0]:.1f} at end (other work on the machine inflates every figure)")
     return 0
 
 

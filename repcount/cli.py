@@ -25,6 +25,12 @@ def _pairs(text: str | None, option: str) -> dict[str, str] | None:
 
 
 def analyze(args: argparse.Namespace) -> int:
+    if Path(args.path).is_dir():
+        from repcount.batch import recordings_in
+
+        paths = recordings_in(args.path)
+        if paths is not None:
+            return analyze_folder(args, paths)
     from analysis import process
     from repcount.report import print_table, report_dict
     from sensor.readers import read_recording
@@ -47,6 +53,31 @@ def analyze(args: argparse.Namespace) -> int:
         if args.plot:
             print(f"Plot written to {args.plot}")
     return 0
+
+
+def analyze_folder(args: argparse.Namespace, paths: list[Path]) -> int:
+    """A folder of several recordings: analyse each on every core, then one table or JSON document.
+
+    Exit status 0 when at least one recording was analysed (the others are listed with their error),
+    2 when none was.
+    """
+    from repcount.batch import analyze_batch, batch_dict, exit_status, print_summary
+
+    if args.plot:
+        raise InputError(args.path, f"--plot needs one recording, but this folder holds {len(paths)}")
+    batch = analyze_batch(
+        paths,
+        exercise=args.exercise,
+        columns=_pairs(args.columns, "--columns"),
+        units=_pairs(args.units, "--units"),
+        jobs=args.jobs,
+    )
+    if args.json:
+        json.dump(batch_dict(batch), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_summary(batch, root=args.path)
+    return exit_status(batch)
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -88,13 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="repcount", description="Count band pull-apart reps from an IMU.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("analyze", help="analyse a recorded session (file, folder or zip)")
+    p = sub.add_parser(
+        "analyze", help="analyse a recorded session (file, folder or zip), or a folder of many sessions"
+    )
     p.add_argument("path")
     p.add_argument("--exercise", choices=EXERCISES, default="pull-apart")
     p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     p.add_argument("--plot", metavar="FILE.png", help="write a plot of the session")
     p.add_argument("--columns", help="column roles for other CSVs, e.g. t=time,ax=AccX,...,gz=GyrZ")
     p.add_argument("--units", help="units for other CSVs, e.g. acc=g,gyro=deg/s,t=ms")
+    p.add_argument("--jobs", type=int, help="processes for a folder of many sessions (default: every core)")
     p.set_defaults(func=analyze)
 
     p = sub.add_parser("simulate", help="write a simulated session and its ground truth")
@@ -107,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=simulate)
+
+    from repcount.live_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
