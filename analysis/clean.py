@@ -8,6 +8,7 @@ smoothly, all without a Python loop per sample.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal as sps
@@ -42,10 +43,15 @@ def _cell_means(t: np.ndarray, x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     # Running trapezoid integral of each channel, read at the cell edges and differenced.
     dt = np.diff(t)
     out = np.empty((len(edges) - 1, x.shape[1]))
+    area = np.zeros(len(t))
+    step = np.empty(len(t) - 1)
+    widths = np.diff(edges)
     for c in range(x.shape[1]):
-        area = np.concatenate(([0.0], np.cumsum(0.5 * (x[1:, c] + x[:-1, c]) * dt)))
-        at_edges = np.interp(edges, t, area)
-        out[:, c] = np.diff(at_edges) / np.diff(edges)
+        col = np.ascontiguousarray(x[:, c])
+        np.add(col[1:], col[:-1], out=step)
+        step *= dt
+        np.cumsum(step, out=area[1:])
+        out[:, c] = np.diff(np.interp(edges, t, area)) * 0.5 / widths
     return out
 
 
@@ -64,19 +70,19 @@ def resample_uniform(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> UniformSig
     edges = np.concatenate((grid - 0.5 / fs, [grid[-1] + 0.5 / fs]))
     edges = np.clip(edges, t[0], t[-1])
     edges[-1] = max(edges[-1], edges[-2] + 1e-9)
-    both = np.hstack((rec.acc, rec.gyro))
-    means = _cell_means(t, both, edges)
+    acc = _cell_means(t, rec.acc, edges)
+    gyro = _cell_means(t, rec.gyro, edges)
     # Zero-width cells at the clipped ends: take the nearest sample.
     narrow = np.diff(edges) < 0.25 / fs
     if narrow.any():
         idx = np.searchsorted(t, grid[narrow]).clip(0, len(t) - 1)
-        means[narrow] = both[idx]
+        acc[narrow], gyro[narrow] = rec.acc[idx], rec.gyro[idx]
 
     valid = np.ones(n, dtype=bool)
     holes = _holes(rec)
     for start, end in holes:
         valid[(grid > start) & (grid < end)] = False
-    return UniformSignal(grid - t[0], means[:, :3], means[:, 3:], valid, fs)
+    return UniformSignal(grid - t[0], acc, gyro, valid, fs)
 
 
 def _holes(rec: Recording) -> list[tuple[float, float]]:
@@ -92,9 +98,15 @@ def lowpass(x: np.ndarray, fs: float, cutoff_hz: float, order: int = 2) -> np.nd
     """Zero-phase Butterworth low-pass along axis 0 (no delay, so phase times stay put)."""
     if len(x) < 16:
         return np.array(x, dtype=float)
-    sos = sps.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
+    sos = _butter_low(order, float(cutoff_hz), float(fs))
     padlen = min(len(x) - 1, int(3 * fs / cutoff_hz))
     return sps.sosfiltfilt(sos, x, axis=0, padlen=padlen)
+
+
+@lru_cache(maxsize=64)
+def _butter_low(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
+    # The same few filters are designed over and over (one per set): design each once.
+    return sps.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
 
 
 def invalid_runs(valid: np.ndarray) -> list[tuple[int, int]]:
