@@ -33,7 +33,7 @@ from sensor.recording import Recording
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, lowpass, resample_uniform
 from .orientation import dominant_axis
 from .reps import Rep, angle_deg
-from .results import SessionResult, SetResult
+from .results import SessionResult, SetResult, assemble_session
 
 MIN_PERIOD_S = 0.4
 MAX_PERIOD_S = 8.0
@@ -292,7 +292,7 @@ def process_generic(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
     x = channels(sig)
     trace = np.zeros(len(sig))
     sets: list[SetResult] = []
-    notes: list[str] = list(rec.meta.notes)
+    notes: list[str] = []
     for a, b in activity_stretches(x, sig):
         seg = x[a:b]
         period, strength = local_period(seg, fs)
@@ -304,18 +304,7 @@ def process_generic(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> SessionResu
         for cycles in runs:
             sets.append(_as_set(sig, a, b, cycles, period))
         notes.append(f"generic set at {sig.t[a]:.0f} s: period {period:.2f} s, regularity {strength:.2f}")
-    for i, s in enumerate(sets):
-        s.index = i + 1
-        s.rest_before_s = None if i == 0 else max(0.0, s.start_s - sets[i - 1].end_s)
-    return SessionResult(
-        exercise="generic",
-        duration_s=rec.duration_s,
-        sample_rate_hz=rec.measured_rate_hz,
-        sets=sets,
-        notes=notes,
-        trace_t=sig.t,
-        trace_rate=trace,
-    )
+    return assemble_session("generic", rec, sets, sig.t, trace, notes)
 
 
 def _as_set(

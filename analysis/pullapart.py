@@ -16,7 +16,7 @@ from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_run
 from .flags import flag_reps, flag_set
 from .orientation import gravity_up, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
-from .results import SessionResult, SetResult
+from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
 from .sets import Region, active_regions, pose_runs, set_windows
 
@@ -48,7 +48,7 @@ def process_session(
     regions = active_regions(w_v, w_tot, fs, sig.valid)
     for window in set_windows(regions, pose_runs(up, fs), fs):
         sets += analyse_set(sig, window, up, open_end, side)
-    return _session(rec, sig, same_arm(sets), w_v, "pull-apart")
+    return assemble_session("pull-apart", rec, same_arm(sets), sig.t, w_v)
 
 
 def same_arm(sets: list[SetResult]) -> list[SetResult]:
@@ -70,22 +70,6 @@ def same_arm(sets: list[SetResult]) -> list[SetResult]:
         if not (other_side and other_radius) and not short:
             keep.append(s)
     return keep
-
-
-def _session(rec: Recording, sig: UniformSignal, sets: list[SetResult], trace: np.ndarray, exercise: str):
-    for i, s in enumerate(sets):
-        s.index = i + 1
-        s.rest_before_s = None if i == 0 else max(0.0, s.start_s - sets[i - 1].end_s)
-    notes = list(rec.meta.notes)
-    return SessionResult(
-        exercise=exercise,
-        duration_s=rec.duration_s,
-        sample_rate_hz=rec.measured_rate_hz,
-        sets=sets,
-        notes=notes,
-        trace_t=sig.t,
-        trace_rate=trace,
-    )
 
 
 def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensor.recording import Recording
+
 from .reps import Rep
 
 
@@ -50,3 +52,26 @@ class SessionResult:
     @property
     def total_reps(self) -> int:
         return sum(len(s.full_reps) for s in self.sets)
+
+
+def assemble_session(
+    exercise: str,
+    rec: Recording,
+    sets: list[SetResult],
+    trace_t: np.ndarray,
+    trace_rate: np.ndarray,
+    notes: list[str] | None = None,
+) -> SessionResult:
+    """Number the sets, time the rests between them, and wrap them with the recording's facts."""
+    for i, s in enumerate(sets):
+        s.index = i + 1
+        s.rest_before_s = None if i == 0 else max(0.0, s.start_s - sets[i - 1].end_s)
+    return SessionResult(
+        exercise=exercise,
+        duration_s=rec.duration_s,
+        sample_rate_hz=rec.measured_rate_hz,
+        sets=sets,
+        notes=list(rec.meta.notes) + list(notes or []),
+        trace_t=trace_t,
+        trace_rate=trace_rate,
+    )
