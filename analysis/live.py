@@ -27,7 +27,7 @@ IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
 SET_END_S = 15.0  # no rep for this long after a set's last one: the set is over
 NEW_SET_GAP_S = 8.0  # a rep this soon after the last one belongs to the same set
-BUSY_EVERY_S = 0.1  # while the arm moves or has just moved, analyse this often
+QUIET_CHECKS_S = (0.1, 0.2, 0.3, 0.45, 0.6, 0.8)  # after a movement stops, analyse this long after
 
 
 @dataclass
@@ -77,8 +77,12 @@ class LivePipeline:
         # Analyse often while the arm moves and just after (when a rep can have ended), rarely when idle.
         if float(np.max(np.linalg.norm(self._gyro[-1], axis=1))) >= QUIET_RATE:
             self._last_motion = self.latest_s
-        busy = self.latest_s - self._last_motion < 2.0
-        if self.latest_s - self._last_run >= (BUSY_EVERY_S if busy else RUN_EVERY_S):
+            return []  # mid-movement nothing can have ended
+        quiet_for = self.latest_s - self._last_motion
+        since_run = self.latest_s - self._last_run
+        # Just after a movement stops a rep may have ended: look at QUIET_CHECKS after it.
+        due = any(quiet_for >= c and self._last_run < self._last_motion + c for c in QUIET_CHECKS_S)
+        if due or since_run >= RUN_EVERY_S:
             return self._run()
         return []
 
