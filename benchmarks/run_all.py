@@ -18,6 +18,7 @@ RUNS = [
     ["baseline.py", "--n", "200"],
     ["speed.py", "--sessions", "1@100,8@416", "--runs", "3"],
     ["batch_speed.py", "--n", "500", "--runs", "3"],
+    ["live_speed.py", "--hours", "1", "--rate", "100"],
 ]
 
 if __name__ == "__main__":
