@@ -170,6 +170,19 @@ def _gravity_scale(gravity: np.ndarray, display: str) -> tuple[float, str | None
     return 1.0, None
 
 
+def gravity_convention(
+    gravity: np.ndarray, platform: str = "", standardised: bool | None = None, display: str = NAME
+) -> tuple[float, float, list[str]]:
+    """(scale to m/s^2, sign to Android's, notes) for user acceleration + gravity, as the reader decides.
+
+    For live streams (no Metadata.csv): `platform` "ios"/"android" when known, else the guess from how
+    devices are held (see `_apple_convention`). acc with gravity = sign * scale * (user + gravity).
+    """
+    scale, unit_note = _gravity_scale(gravity, display)
+    apple, sign_note = _apple_convention(_Info(platform=platform, standardised=standardised), gravity)
+    return scale, (-1.0 if apple else 1.0), [n for n in (unit_note, sign_note) if n]
+
+
 def _combine_gravity(user: Stream, grav: Stream, info: _Info, display: str) -> tuple[Stream, list[str]]:
     """acc including gravity = user acceleration + gravity, in Android's sign and m/s^2."""
     t, u, g, notes = merge_streams(user, grav, display)
