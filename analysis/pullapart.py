@@ -17,7 +17,7 @@ from .flags import flag_reps, flag_set
 from .orientation import gravity_up, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult, assemble_session
-from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, vertical_share
+from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
 from .sets import Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
@@ -175,12 +175,17 @@ def analyse_set(
     for r in reps:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.flags.append("rowing")
+            r.rom_deg = propagated_arc(
+                t, gyro, up_t[max(0, np.searchsorted(t, r.start_s) - 1)], sig.fs, r, sign
+            )
     # Lowering the arms also turns them about a horizontal axis: a row must lie wholly in the pose.
     rows = find_rows(t, horizontal_excursion_rate(gyro, axis, ok, sig.fs), sig.fs, reps)
     rows = [r for r in rows if in_set(r) and ok[(t >= r.start_s) & (t <= r.end_s)].all()]
     for r in rows:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
-            r.rom_deg = vertical_rom(t, sign * rate, sig.fs, r)
+            r.rom_deg = propagated_arc(
+                t, gyro, up_t[max(0, np.searchsorted(t, r.start_s) - 1)], sig.fs, r, sign
+            )
             r.flags.append("rowing")
             reps.append(mark_holes(r))
     reps.sort(key=lambda r: r.start_s)
@@ -249,10 +254,3 @@ def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, re
     for r in reps:
         sel |= (t >= r.start_s) & (t <= r.end_s)
     return sweep_fit(acc[sel], gyro[sel], fs)[1] if sel.sum() > fs else 0.0
-
-
-def vertical_rom(t: np.ndarray, rate: np.ndarray, fs: float, r: Rep) -> float:
-    """Outward arc of a rep found on another axis: angle at its turn over its start and end."""
-    theta = angle_deg(rate, fs)
-    base = np.interp([r.start_s, r.end_s], t, theta).mean()
-    return max(0.0, float(np.interp(0.5 * (r.turn_s + r.leave_s), t, theta) - base))

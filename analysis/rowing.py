@@ -66,3 +66,29 @@ def find_rows(t: np.ndarray, rate_h: np.ndarray, fs: float, taken: list[Rep]) ->
         if overlap < 0.3 * (r.end_s - r.start_s):
             rows.append(r)
     return rows
+
+
+def propagated_arc(
+    t: np.ndarray, gyro: np.ndarray, up0: np.ndarray, fs: float, rep: Rep, sign: float
+) -> float:
+    """Outward arc (degrees) about the true vertical through one rep, following the vertical with the
+    gyro from the rep's start.
+
+    In a row the arm tips, so a vertical fixed for the set (or low-passed from the accelerometer)
+    misses part of the sweep; over a few seconds the gyro alone carries the vertical accurately.
+    Only rows take this per-sample loop, a handful per set.
+    """
+    i0 = max(0, int(np.searchsorted(t, rep.start_s)) - 1)
+    i1 = min(len(t) - 1, int(np.searchsorted(t, rep.end_s)))
+    u = up0 / np.linalg.norm(up0)
+    dt = 1.0 / fs
+    arc, best = 0.0, 0.0
+    for w in gyro[i0:i1]:
+        arc += sign * float(w @ u) * dt
+        best = max(best, arc)
+        # The vertical is fixed in the world, so in the sensor frame it turns by -w dt (Rodrigues).
+        angle = float(np.linalg.norm(w)) * dt
+        if angle > 0:
+            k = -w / (angle / dt)
+            u = u * np.cos(angle) + np.cross(k, u) * np.sin(angle) + k * float(k @ u) * (1 - np.cos(angle))
+    return float(np.degrees(best))
