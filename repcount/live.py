@@ -200,3 +200,62 @@ async def device_session(device: str | None, *, record_path: str | None, **run_k
         return await run_live(ble_source(sensor), **run_kwargs)
     finally:
         await sensor.stop("ended")
+
+
+async def phone_session(
+    app: str,
+    *,
+    record_path: str | None = None,
+    bind: str = "0.0.0.0",
+    port: int = 8000,
+    token: str | None = None,
+    url: str | None = None,
+    platform: str = "",
+    announce: Callable[[str], None] | None = print,
+    on_server: Callable[[Any], None] | None = None,
+    **run_kwargs: Any,
+) -> dict[str, Any]:
+    """A phone in an armband: Sensor Logger pushing to us (`app="sensor-logger"`) or phyphox polled at `url`.
+
+    `announce` gets the lines to show before the session (the address to type in the app, a notice
+    when listening on every interface); `on_server` gets the started push server (tests use it).
+    """
+    from sensor.phone.record import PhoneRecorder
+
+    recorder = PhoneRecorder(record_path, device=app) if record_path else None
+    say = announce or (lambda _line: None)
+    if app == "phyphox":
+        from sensor.phone.phyphox import normalise_url, phyphox_events
+
+        if not url:
+            from sensor.errors import InputError
+
+            raise InputError("--url", "phyphox needs the address it shows under 'Allow remote access'")
+        say(f"Polling phyphox at {normalise_url(url)}")
+        return await run_live(phyphox_events(url), recorder=recorder, **run_kwargs)
+    if app != "sensor-logger":
+        raise ValueError(f"unknown phone app {app!r}")
+    from sensor.phone.address import lan_address, qr_text
+    from sensor.phone.sensor_logger import PushServer, push_events
+
+    server = PushServer(bind, port, token)
+    server.start()
+    try:
+        host, bound_port = server.address
+        shown = lan_address() if host in ("0.0.0.0", "") else host
+        push_url = f"http://{shown}:{bound_port}{server.path}"
+        if host in ("0.0.0.0", ""):
+            say(
+                f"Listening on ALL network interfaces, port {bound_port}: anyone on this network can reach it"
+                + ("" if token else " and send data (use --token to require a secret in the URL)")
+                + "; --bind ADDRESS restricts it."
+            )
+        say(f"In Sensor Logger: Settings > Data Streaming > HTTP Push, URL: {push_url}")
+        qr = qr_text(push_url)
+        if qr:
+            say(qr)
+        if on_server is not None:
+            on_server(server)
+        return await run_live(push_events(server, platform=platform), recorder=recorder, **run_kwargs)
+    finally:
+        server.stop()

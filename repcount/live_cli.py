@@ -11,7 +11,7 @@ from sensor.errors import InputError
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("live", help="count reps live from a BLE sensor (or a simulated one)")
+    p = sub.add_parser("live", help="count reps live from a BLE sensor, a phone, or a simulated sensor")
     p.add_argument("--device", help="sensor name or address (default: the first supported one nearby)")
     p.add_argument("--exercise", choices=("pull-apart",), default="pull-apart")
     p.add_argument("--record", metavar="FILE.csv", help="record every sample to this file as it arrives")
@@ -20,6 +20,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="with --simulate: which simulated session")
     p.add_argument("--rest-target", type=float, default=20.0, help="rest between sets, seconds (view)")
     p.add_argument("--idle-exit", type=float, help="end after this many seconds without data")
+    p.add_argument(
+        "--phone",
+        choices=("sensor-logger", "phyphox"),
+        help="a phone in an armband: Sensor Logger's HTTP push, or phyphox's remote access (--url)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="with --phone sensor-logger: port to listen on")
+    p.add_argument(
+        "--bind", default="0.0.0.0", help="with --phone sensor-logger: address to listen on (default: all)"
+    )
+    p.add_argument("--token", help="with --phone sensor-logger: secret the app must put in the URL")
+    p.add_argument("--url", help="with --phone phyphox: the address phyphox shows (http://PHONE:8080)")
+    p.add_argument(
+        "--platform",
+        choices=("ios", "android"),
+        default="",
+        help="with --phone sensor-logger: the phone's system, when the sign convention is not detected",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--plain", action="store_true", help="one line per rep (for logs)")
     out.add_argument("--jsonl", action="store_true", help="one JSON object per event (for scripts)")
@@ -40,8 +57,24 @@ def live(args: argparse.Namespace) -> int:
     kwargs = {"output": output, "rest_target_s": args.rest_target, "idle_exit_s": args.idle_exit}
     if args.speed <= 0:
         raise InputError("--speed", f"expected a positive number, got {args.speed}")
+    if args.phone is not None and not 0 <= args.port <= 65535:
+        raise InputError("--port", f"expected 0 to 65535, got {args.port}")
     try:
-        if args.simulate:
+        if args.phone is not None:
+            summary = asyncio.run(
+                runner.phone_session(
+                    args.phone,
+                    record_path=args.record,
+                    bind=args.bind,
+                    port=args.port,
+                    token=args.token,
+                    url=args.url,
+                    platform=args.platform,
+                    announce=lambda line: print(line, file=sys.stderr, flush=True),
+                    **kwargs,
+                )
+            )
+        elif args.simulate:
             from repcount.simulator import SessionConfig, simulate_session
 
             rec, _ = simulate_session(SessionConfig(seed=args.seed))
@@ -52,6 +85,10 @@ def live(args: argparse.Namespace) -> int:
             summary = asyncio.run(runner.device_session(args.device, record_path=args.record, **kwargs))
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if args.phone is not None:  # port in use, address not on this machine
+            raise InputError(f"{args.bind}:{args.port}", f"cannot listen: {exc}") from exc
+        raise
     except Exception as exc:  # BLE stacks raise many kinds; the user gets one line, not a traceback
         from sensor.ble.client import SensorConnectError, SensorNotFoundError
 
