@@ -59,6 +59,8 @@ class LivePipeline:
         self.sets: list[LiveSet] = []
         self.latest_s = 0.0
         self.side: str | None = None  # the arm, fixed by the first rep reported
+        self.axis: np.ndarray | None = None  # the latest set's outward rotation axis (sensor frame)
+        self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
 
     # -- input -------------------------------------------------------------------------------
@@ -75,6 +77,7 @@ class LivePipeline:
         self.samples += len(t)
         # A movement that has just ended is when a rep can have finished: analyse then.
         # Analyse often while the arm moves and just after (when a rep can have ended), rarely when idle.
+        self._update_phase(self._gyro[-1])
         if float(np.max(np.linalg.norm(self._gyro[-1], axis=1))) >= QUIET_RATE:
             self._last_motion = self.latest_s
             return []  # mid-movement nothing can have ended
@@ -85,6 +88,21 @@ class LivePipeline:
         if due or since_run >= RUN_EVERY_S:
             return self._run()
         return []
+
+    def _update_phase(self, gyro: np.ndarray) -> None:
+        """The phase the arm is in now, from the rate about the latest set's outward axis."""
+        if self.axis is None or not self.sets or self.sets[-1].closed:
+            self.phase = ""
+            return
+        rate = float(np.mean(gyro, axis=0) @ self.axis)
+        if rate > QUIET_RATE:
+            self.phase = "out"
+        elif rate < -QUIET_RATE:
+            self.phase = "return"
+        elif self.phase in ("out", "hold"):
+            self.phase = "hold"
+        else:
+            self.phase = "pause"
 
     def finish(self) -> list[dict]:
         """The stream has ended: report what is left and close the last set."""
@@ -126,6 +144,7 @@ class LivePipeline:
                 if rep_abs.end_s > horizon or self._known(rep_abs):
                     continue
                 live = self._set_for(rep_abs, ws, t0, events)
+                self.axis = ws.axis
                 self.side = self.side or ws.side
                 live.reps.append(rep_abs)
                 live.side, live.radius_m, live.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg

@@ -94,6 +94,7 @@ async def run_live(
                     recorder.write(ev["t"], ev["acc"], ev["gyro"], gap_before=ev.get("gap_before", False))
                 for pe in pipeline.push(ev["t"], ev["acc"], ev["gyro"], ev.get("gap_before", False)):
                     out(pe)
+                state.phase = pipeline.phase
             else:
                 out(ev)
         for pe in pipeline.finish():

@@ -57,6 +57,7 @@ class LiveState:
     rate_hz: float = 0.0
     lost_frames: int = 0
     cues: list[str] = field(default_factory=list)
+    phase: str = ""
     totals: list[int] = field(default_factory=list)
 
     def apply(self, ev: dict) -> None:
@@ -91,6 +92,8 @@ def render(state: LiveState, rest_target_s: float) -> Panel:
     title = f"Set {state.set_index}" if state.set_index else "Waiting for the first set"
     count = Text(big(f"{state.reps:>2}"), style="bold green" if state.in_set else "bold")
     lines = [Align.center(Text(title, style="bold")), Align.center(count)]
+    if state.in_set and state.phase:
+        lines.append(Align.center(Text(state.phase.upper(), style="bold magenta")))
     if state.last_rep is not None:
         r = state.last_rep
         tempo = r["tempo"]
