@@ -21,7 +21,7 @@ from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
 
-from sensor.ble.simulated import FLUSH_AGE_S
+from sensor.ble.simulated import FLUSH_AGE_S, sensor_name, simulated_config
 from sensor.protocols import repcount_gatt as rg
 from sensor.recording import Recording
 
@@ -205,17 +205,9 @@ class BluezWristSensor:
         t0_offset_us: int = rg.T0_MODULUS - 3_000_000,
     ) -> None:
         self.adapter_path = f"/org/bluez/{adapter}"
-        self.name = f"{board}-wrist-{address.replace(':', '')[-4:].upper()}"
+        self.name = sensor_name(board, address)
         self.speed = speed
-        rate = recording.meta.nominal_rate_hz or recording.measured_rate_hz
-        self.config = rg.SensorConfig(
-            sample_rate_chz=round(rate * 100),
-            acc_range_g=acc_range_g,
-            gyro_range_dps=gyro_range_dps,
-            imu_model=rg.ImuModel.SIMULATED,
-            imu_name="SIM",
-            firmware_version=(1, 0, 0),
-        )
+        self.config = simulated_config(recording, acc_range_g, gyro_range_dps)
         self.counts = rg.quantize(recording.acc, recording.gyro, self.config)
         self.rel = recording.t - recording.t[0]
         self.sensor_us = t0_offset_us + np.round(self.rel * 1e6).astype(np.int64)

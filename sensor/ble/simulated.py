@@ -89,6 +89,26 @@ class SimLog:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
 
+def sensor_name(board: str, address: str) -> str:
+    """The advertised name of a do-it-yourself sensor: board, "wrist", last four address digits."""
+    return f"{board}-wrist-{address.replace(':', '')[-4:].upper()}"
+
+
+def simulated_config(
+    recording: Recording, acc_range_g: int = 16, gyro_range_dps: int = 2000
+) -> rg.SensorConfig:
+    """The config characteristic a simulated sensor playing `recording` reports."""
+    rate = recording.meta.nominal_rate_hz or recording.measured_rate_hz
+    return rg.SensorConfig(
+        sample_rate_chz=round(rate * 100),
+        acc_range_g=acc_range_g,
+        gyro_range_dps=gyro_range_dps,
+        imu_model=rg.ImuModel.SIMULATED,
+        imu_name="SIM",
+        firmware_version=(1, 0, 0),
+    )
+
+
 class SimulatedWristSensor:
     """A Bumble peripheral on `radio` playing `recording` over the repcount GATT protocol."""
 
@@ -113,17 +133,9 @@ class SimulatedWristSensor:
         self.recording = recording
         self.speed = speed
         self.faults = faults or Faults()
-        self.name = f"{board}-wrist-{address.replace(':', '')[-4:].upper()}"
+        self.name = sensor_name(board, address)
         self.address = address.upper()
-        rate = recording.meta.nominal_rate_hz or recording.measured_rate_hz
-        self.config = rg.SensorConfig(
-            sample_rate_chz=round(rate * 100),
-            acc_range_g=acc_range_g,
-            gyro_range_dps=gyro_range_dps,
-            imu_model=rg.ImuModel.SIMULATED,
-            imu_name="SIM",
-            firmware_version=(1, 0, 0),
-        )
+        self.config = simulated_config(recording, acc_range_g, gyro_range_dps)
         self.counts = rg.quantize(recording.acc, recording.gyro, self.config)
         rel = recording.t - recording.t[0]
         # The sensor's clock: fast by clock_ppm, starting just before the u32 wrap.
