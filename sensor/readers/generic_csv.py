@@ -202,32 +202,25 @@ def read(
             return units[quantity], "--units"
         return parse_column(head.fields[idx[role]])[1], "the header"
 
-    acc_unit, acc_src = unit_of("ax", "acc")
-    if acc_unit is None:
-        raise InputError(
-            src,
-            "no unit in the header; say which with --units acc=m/s^2 or --units acc=g",
-            column=head.fields[idx["ax"]],
-        )
-    if acc_unit not in ACC_UNITS:
-        raise InputError(
-            src,
-            f"unknown unit {acc_unit!r}; expected m/s^2 or g (or pass --units acc=...)",
-            column=head.fields[idx["ax"]],
-        )
-    gyro_unit, gyro_src = unit_of("gx", "gyro")
-    if gyro_unit is None:
-        raise InputError(
-            src,
-            "no unit in the header; say which with --units gyro=rad/s or --units gyro=deg/s",
-            column=head.fields[idx["gx"]],
-        )
-    if gyro_unit not in GYRO_UNITS:
-        raise InputError(
-            src,
-            f"unknown unit {gyro_unit!r}; expected rad/s or deg/s (or pass --units gyro=...)",
-            column=head.fields[idx["gx"]],
-        )
+    def checked_unit(role: str, quantity: str, allowed: object, names: str) -> tuple[str, str]:
+        unit, source = unit_of(role, quantity)
+        if unit is None:
+            a, b = names.split(" or ")
+            raise InputError(
+                src,
+                f"no unit in the header; say which with --units {quantity}={a} or --units {quantity}={b}",
+                column=head.fields[idx[role]],
+            )
+        if unit not in allowed:
+            raise InputError(
+                src,
+                f"unknown unit {unit!r}; expected {names} (or pass --units {quantity}=...)",
+                column=head.fields[idx[role]],
+            )
+        return unit, source
+
+    acc_unit, acc_src = checked_unit("ax", "acc", ACC_UNITS, "m/s^2 or g")
+    gyro_unit, gyro_src = checked_unit("gx", "gyro", GYRO_UNITS, "rad/s or deg/s")
     fa, _ = acc_factor(acc, acc_unit, src, head.fields[idx["ax"]], label_source=acc_src)
     fg, _ = gyro_factor(gyro, gyro_unit, src, head.fields[idx["gx"]], label_source=gyro_src)
     t_unit, _ = unit_of("t", "t")
