@@ -13,6 +13,7 @@ from .clean import lowpass
 
 GRAVITY_CUTOFF_HZ = 0.3
 TRACK_CUTOFF_HZ = 1.0
+STILL_RATE = 0.15  # rad/s: slower than this counts as holding still (for the gyro bias)
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -45,12 +46,17 @@ def sweep_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray,
     the constant term; a plain average would tilt up towards the shoulder by up to 20 degrees in
     fast reps and shrink the measured range. The w^2 coefficient's size is the radius.
     """
-    up0 = unit(np.median(acc, axis=0))
-    w = gyro @ up0
+    coef, _, _ = _swing_fit(acc, gyro, fs)
+    return unit(coef[0]), float(np.linalg.norm(coef[1]))
+
+
+def _swing_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares fit of the accelerometer on [1, w^2, dw/dt]: (coefficients (3, 3), w, dw/dt)."""
+    w = gyro @ unit(np.median(acc, axis=0))
     dw = np.gradient(w) * fs
     design = np.column_stack((np.ones_like(w), w * w, dw))
     coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
-    return unit(coef[0]), float(np.linalg.norm(coef[1]))
+    return coef, w, dw
 
 
 def tracked_up(
@@ -61,13 +67,18 @@ def tracked_up(
     The swing's centripetal and tangential parts (fitted as in `sweep_fit`) are taken out of the
     accelerometer first, so it can be low-passed far less than a raw one and still read gravity.
     """
-    up0 = unit(np.median(acc, axis=0))
-    w = gyro @ up0
-    dw = np.gradient(w) * fs
-    design = np.column_stack((np.ones_like(w), w * w, dw))
-    coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
+    coef, w, dw = _swing_fit(acc, gyro, fs)
     gravity = acc - np.outer(w * w, coef[1]) - np.outer(dw, coef[2])
     return unit(lowpass(gravity, fs, cutoff_hz))
+
+
+def remove_bias(rate: np.ndarray, gyro: np.ndarray, fs: float, min_still_s: float = 0.5) -> np.ndarray:
+    """Subtract the gyro bias from `rate` (any rate derived from `gyro`, one or more columns),
+    measured as its median while the arm is held still, when it was still for `min_still_s`."""
+    still = np.linalg.norm(gyro, axis=1) < STILL_RATE
+    if still.sum() < min_still_s * fs:
+        return rate
+    return rate - np.median(rate[still], axis=0)
 
 
 def dominant_axis(gyro: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:

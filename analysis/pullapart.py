@@ -14,7 +14,7 @@ from sensor.recording import Recording
 
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
-from .orientation import gravity_up, sweep_fit, tracked_up, unit, vertical_rate
+from .orientation import gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
@@ -24,7 +24,6 @@ STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the worki
 STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
 MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
-STILL_RATE = 0.15
 SHORT_HOLE_S = 1.0
 REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
 REST_CYCLES = 3.0  # rad/s: slower than this counts as holding still (for the gyro bias)
@@ -91,14 +90,6 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     return ref, labels == 1 + int(np.argmax(sizes))
 
 
-def remove_bias(rate: np.ndarray, gyro_norm: np.ndarray, fs: float) -> np.ndarray:
-    """Subtract the gyro bias, measured as the median rate while the arm is held still."""
-    still = gyro_norm < STILL_RATE
-    if still.sum() < 0.5 * fs:
-        return rate
-    return rate - float(np.median(rate[still]))
-
-
 def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool = False) -> float:
     """+1 or -1: the direction in which the arms open.
 
@@ -152,7 +143,7 @@ def analyse_set(
         inside[idx[0] : idx[-1] + 1] = True
     up_t = tracked_up(sig.acc[sl], gyro, sig.fs)
     up_t *= np.sign(up_t @ axis)[:, None]
-    rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro_norm, sig.fs), 0.0)
+    rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro, sig.fs), 0.0)
     if side is None:
         sign = outward_sign(rate, sig.fs, steady, open_end and region.stop >= len(sig.t) - sig.fs)
     else:

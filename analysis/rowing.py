@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from .orientation import remove_bias
 from .reps import Rep, find_reps
 
 VERTICAL_SHARE = 0.6  # below this share of the rotation about the vertical, a rep is a row
 MIN_ROW_DEG = 15.0
-STILL_RATE = 0.15  # rad/s
 BASELINE_S = 8.0
 
 
@@ -30,9 +30,7 @@ def horizontal_excursion_rate(gyro: np.ndarray, axis: np.ndarray, ok: np.ndarray
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(axis, e1)
     horiz = np.column_stack((gyro @ e1, gyro @ e2))
-    still = np.linalg.norm(gyro, axis=1) < STILL_RATE
-    if still.sum() > fs:
-        horiz = horiz - np.median(horiz[still], axis=0)
+    horiz = remove_bias(horiz, gyro, fs, min_still_s=1.0)
     horiz[~ok] = 0.0
     theta = np.degrees(np.cumsum(horiz, axis=0) / fs)
     base = running_median(theta, fs, BASELINE_S)
