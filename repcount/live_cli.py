@@ -85,18 +85,13 @@ def live(args: argparse.Namespace) -> int:
             summary = asyncio.run(runner.device_session(args.device, record_path=args.record, **kwargs))
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:
-        if args.phone is not None:  # port in use, address not on this machine
+    except Exception as exc:  # the user gets one line, not a traceback; a bug of ours still traces
+        if args.phone is not None and isinstance(exc, OSError):  # port in use, address not on this machine
             raise InputError(f"{args.bind}:{args.port}", f"cannot listen: {exc}") from exc
-        raise
-    except Exception as exc:  # BLE stacks raise many kinds; the user gets one line, not a traceback
-        from sensor.ble.client import SensorConnectError, SensorNotFoundError
-
-        if isinstance(exc, (SensorNotFoundError, SensorConnectError)) or type(exc).__module__.startswith(
-            "bleak"
-        ):
-            raise InputError(args.device or "bluetooth", str(exc) or type(exc).__name__) from exc
-        raise
+        err = bluetooth_error(exc, args.device or "bluetooth", "cannot connect")
+        if err is exc:
+            raise
+        raise err from exc
     if output == "view":
         print(f"Session: {summary['text']}")
     return 0
@@ -108,9 +103,10 @@ def scan(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(scan_sensors(timeout=args.timeout))
     except Exception as exc:  # no adapter, BlueZ not running, permissions
-        if type(exc).__module__.startswith("bleak") or isinstance(exc, (OSError, FileNotFoundError)):
-            raise InputError("bluetooth", f"cannot scan: {exc}") from exc
-        raise
+        err = bluetooth_error(exc, "bluetooth", "cannot scan")
+        if err is exc:
+            raise
+        raise err from exc
     rows = [{"name": f.name, "address": f.address, "rssi": f.rssi, "protocol": f.profile.name} for f in found]
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -120,3 +116,14 @@ def scan(args: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r['rssi']:>5} dBm  {r['name']:<24} {r['address']}  ({r['protocol']})")
     return 0
+
+
+def bluetooth_error(exc: Exception, where: str, doing: str) -> Exception:
+    """The one-line error for a Bluetooth failure, or `exc` itself when it is a bug of ours."""
+    from sensor.ble.client import SensorConnectError, SensorNotFoundError
+
+    if isinstance(exc, (SensorNotFoundError, SensorConnectError)) or type(exc).__module__.startswith("bleak"):
+        return InputError(where, f"{doing}: {exc or type(exc).__name__}")
+    if isinstance(exc, OSError):  # no adapter, no bluetoothd / D-Bus, no permission
+        return InputError(where, f"{doing}: no Bluetooth service reachable ({exc.strerror or exc})")
+    return exc

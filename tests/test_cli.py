@@ -112,3 +112,20 @@ def test_simulate_writes_session_and_truth(tmp_path, capsys):
     assert main(["analyze", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert report["total_reps"] == truth["total_full_reps"]
+
+
+def test_no_bluetooth_service_is_one_line(tmp_path):
+    env = {**__import__("os").environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/no-such-bus"}
+    for args in (["scan", "--timeout", "1"], ["live", "--device", "NOSUCH"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "repcount.cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            env=env,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no Bluetooth service reachable" in lines[0]
