@@ -141,7 +141,7 @@ class LivePipeline:
                 continue
             for rep in ws.reps:
                 rep_abs = _shift(rep, t0)
-                if rep_abs.end_s > horizon or self._known(rep_abs):
+                if rep_abs.end_s > horizon or self._known(rep_abs) or self._settled(rep_abs):
                     continue
                 live = self._set_for(rep_abs, ws, t0, events)
                 self.axis = ws.axis
@@ -152,14 +152,14 @@ class LivePipeline:
                 events.append(rep_event(live, rep_abs, self.latest_s))
         # A set closes once nothing has come for a while; its final count is the window's analysis
         # of the whole set, as replaying the recording would give.
-        for s in self.sets:
+        for s in list(self.sets):
             if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S):
                 events += self._close(s, result, t0)
         return events
 
-    def _plausible(self, ws: SetResult) -> bool:
+    def _plausible(self, ws: SetResult, exclude: LiveSet | None = None) -> bool:
         """The session-level checks of the offline pipeline (`same_arm`), against the sets so far."""
-        done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0]
+        done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0 and s is not exclude]
         if not done:
             return True
         main = max(done, key=lambda s: len(s.full))
@@ -167,6 +167,11 @@ class LivePipeline:
         other_radius = abs(ws.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
         short = ws.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
         return not (other_side and other_radius) and not short
+
+    def _settled(self, rep: Rep) -> bool:
+        """The rep starts before a closed set ended: that stretch is final (a window cut mid-set
+        can make a fragment of a closed set look like a new one)."""
+        return any(s.closed and rep.start_s < s.end_s for s in self.sets[-2:])
 
     def _known(self, rep: Rep) -> bool:
         mid = 0.5 * (rep.turn_s + rep.leave_s)
@@ -201,14 +206,18 @@ class LivePipeline:
         return live
 
     def _close(self, s: LiveSet, result: SessionResult | None = None, t0: float = 0.0) -> list[dict]:
+        """Close a set with the window's analysis of all of it, as replaying the recording would
+        give; a set that analysis no longer holds (a few movements between sets that looked like
+        the start of one) is cancelled."""
         if result is not None and s.reps:
             best, overlap = None, 0.0
             for ws in result.sets:
                 o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
-                if o > overlap:
+                if o > overlap and self._plausible(ws, exclude=s):
                     best, overlap = ws, o
-            if best is not None:
-                s.reps = [_shift(r, t0) for r in best.reps]
+            if best is None:
+                return self._cancel(s)
+            s.reps = [_shift(r, t0) for r in best.reps]
         s.closed = True
         s.end_s = s.reps[-1].end_s if s.reps else s.start_s
         return [
@@ -218,6 +227,18 @@ class LivePipeline:
                 "t_s": round(s.end_s, 3),
                 "reps": len(s.full),
                 "partial": len(s.reps) - len(s.full),
+            }
+        ]
+
+    def _cancel(self, s: LiveSet) -> list[dict]:
+        self.sets.remove(s)
+        previous = self.sets[-1] if self.sets else None
+        return [
+            {
+                "type": "set_cancelled",
+                "set": s.index,
+                "t_s": round(self.latest_s, 3),
+                "rest_since_s": None if previous is None else round(previous.end_s or 0.0, 3),
             }
         ]
 

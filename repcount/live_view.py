@@ -80,6 +80,11 @@ class LiveState:
                 self.set_roms.append(ev["rom_deg"])
                 self.set_tempos.append(ev["tempo"])
             self.cues = [c for c in ev["flags"] if c != "gap"] + (["partial rep"] if ev["partial"] else [])
+        elif kind == "set_cancelled":
+            # What looked like a set's first reps was not one: back to the rest after the last set.
+            self.set_index, self.in_set = ev["set"] - 1, False
+            self.reps = self.totals[-1] if self.totals else 0
+            self.last_rep, self.cues, self.rest_started_s = None, [], ev.get("rest_since_s")
         elif kind == "set_end":
             self.in_set = False
             self.reps = ev["reps"]
@@ -141,6 +146,8 @@ def plain_line(ev: dict) -> str | None:
         return f"{ev['t_s']:8.1f}s  set {ev['set']} started{rest}"
     if kind == "set_end":
         return f"{ev['t_s']:8.1f}s  set {ev['set']} done: {ev['reps']} reps"
+    if kind == "set_cancelled":
+        return f"{ev['t_s']:8.1f}s  set {ev['set']} cancelled: not a set after all"
     if kind in ("connected", "link_lost", "reconnected"):
         return f"{ev.get('t_s', 0.0):8.1f}s  {kind.replace('_', ' ')}" + (
             f" {ev['device']}" if "device" in ev else ""

@@ -29,3 +29,49 @@ def test_live_counts_match_replay(seed):
     reps = [e for e in events if e["type"] == "rep" and not e["partial"]]
     latency = np.array([e["reported_s"] - e["t_s"] for e in reps])
     assert np.median(latency) <= 0.3
+
+
+def test_a_set_the_replay_does_not_hold_is_cancelled():
+    # Shaking the arms between sets (suite session 839286214) looks like the start of a set in the
+    # live window for a while; the replay holds no set there, so live cancels it and renumbers.
+    from repcount.simulator import suite_configs
+
+    config = next(c for c in suite_configs(12, 5) if c.seed == 839286214)
+    rec, _ = simulate_session(config)
+    offline = process_session(rec)
+    live = LivePipeline()
+    events = []
+    n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
+    for i in range(0, len(rec), n):
+        events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
+    events += live.finish()
+    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    cancelled = [e for e in events if e["type"] == "set_cancelled"]
+    assert len(cancelled) >= 1
+    ends = [e for e in events if e["type"] == "set_end"]
+    assert [e["set"] for e in ends] == list(range(1, len(offline.sets) + 1))
+    assert [e["reps"] for e in ends] == [len(s.full_reps) for s in offline.sets]
+
+
+def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
+    from repcount.live_view import LiveState
+
+    state = LiveState()
+    state.apply({"type": "set_start", "set": 1, "t_s": 1.0})
+    state.apply({"type": "set_end", "set": 1, "t_s": 30.0, "reps": 12, "partial": 0})
+    state.apply({"type": "set_start", "set": 2, "t_s": 40.0})
+    rep = {
+        "type": "rep",
+        "set": 2,
+        "rep": 1,
+        "t_s": 41.0,
+        "partial": False,
+        "rom_deg": 50.0,
+        "tempo": {"out_s": 0.5, "hold_s": 0.0, "return_s": 0.5},
+        "flags": [],
+    }
+    state.apply(rep)
+    assert (state.set_index, state.reps, state.in_set) == (2, 1, True)
+    state.apply({"type": "set_cancelled", "set": 2, "t_s": 56.0, "rest_since_s": 30.0})
+    assert (state.set_index, state.reps, state.in_set) == (1, 12, False)
+    assert state.rest_started_s == 30.0 and state.totals == [12]
