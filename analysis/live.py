@@ -15,7 +15,7 @@ import numpy as np
 
 from sensor.recording import Gap, Recording, RecordingMeta
 
-from .pullapart import RADIUS_TOLERANCE, process_session
+from .pullapart import MIN_FULL_REPS, RADIUS_TOLERANCE, process_session
 from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 
@@ -62,6 +62,7 @@ class LivePipeline:
         self.axis: np.ndarray | None = None  # the latest set's outward rotation axis (sensor frame)
         self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
+        self._settled_until = -np.inf  # reps starting before this were decided on for good
 
     # -- input -------------------------------------------------------------------------------
     def push(self, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray, gap_before: bool = False) -> list[dict]:
@@ -143,7 +144,7 @@ class LivePipeline:
                 rep_abs = _shift(rep, t0)
                 if rep_abs.end_s > horizon or self._known(rep_abs) or self._settled(rep_abs):
                     continue
-                live = self._set_for(rep_abs, ws, t0, events)
+                live = self._set_for(rep_abs, ws, result, t0, events)
                 self.axis = ws.axis
                 self.side = self.side or ws.side
                 live.reps.append(rep_abs)
@@ -169,9 +170,9 @@ class LivePipeline:
         return not (other_side and other_radius) and not short
 
     def _settled(self, rep: Rep) -> bool:
-        """The rep starts before a closed set ended: that stretch is final (a window cut mid-set
-        can make a fragment of a closed set look like a new one)."""
-        return any(s.closed and rep.start_s < s.end_s for s in self.sets[-2:])
+        """The rep starts before the end of a set that was closed or cancelled: that stretch is
+        final (a window cut mid-set can make a fragment of a closed set look like a new one)."""
+        return rep.start_s < self._settled_until
 
     def _known(self, rep: Rep) -> bool:
         mid = 0.5 * (rep.turn_s + rep.leave_s)
@@ -181,7 +182,9 @@ class LivePipeline:
                     return True
         return False
 
-    def _set_for(self, rep: Rep, ws: SetResult, t0: float, events: list[dict]) -> LiveSet:
+    def _set_for(
+        self, rep: Rep, ws: SetResult, result: SessionResult, t0: float, events: list[dict]
+    ) -> LiveSet:
         current = self.sets[-1] if self.sets else None
         same_set = (
             current is not None and not current.closed and ws.start_s + t0 <= current.reps[-1].end_s + 1.0
@@ -189,7 +192,8 @@ class LivePipeline:
         if same_set:
             return current
         if current is not None and not current.closed:
-            events += self._close(current)
+            events += self._close(current, result, t0)
+            current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
         live = LiveSet(len(self.sets) + 1, rep.start_s)
         rest = None if current is None or current.end_s is None else rep.start_s - current.end_s
         if rest is not None:
@@ -215,11 +219,13 @@ class LivePipeline:
                 o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
                 if o > overlap and self._plausible(ws, exclude=s):
                     best, overlap = ws, o
-            if best is None:
+            # Too few full reps: only a set still going on may hold one (the replay's rule).
+            if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
                 return self._cancel(s)
             s.reps = [_shift(r, t0) for r in best.reps]
         s.closed = True
         s.end_s = s.reps[-1].end_s if s.reps else s.start_s
+        self._settled_until = max(self._settled_until, s.end_s)
         return [
             {
                 "type": "set_end",
@@ -232,6 +238,7 @@ class LivePipeline:
 
     def _cancel(self, s: LiveSet) -> list[dict]:
         self.sets.remove(s)
+        self._settled_until = max(self._settled_until, s.reps[-1].end_s)
         previous = self.sets[-1] if self.sets else None
         return [
             {

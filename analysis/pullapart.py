@@ -44,8 +44,8 @@ def process_session(
     w_v = vertical_rate(sig.gyro, up)
     w_tot = np.linalg.norm(sig.gyro, axis=1)
     sets: list[SetResult] = []
-    regions = active_regions(w_v, w_tot, fs, sig.valid)
-    for window in set_windows(regions, pose_runs(up, fs), fs):
+    regions = active_regions(w_v, w_tot, fs, sig.valid, open_end)
+    for window in set_windows(regions, pose_runs(up, fs, open_end), fs):
         sets += analyse_set(sig, window, up, open_end, side)
     return assemble_session("pull-apart", rec, same_arm(sets), sig.t, w_v)
 
@@ -144,8 +144,10 @@ def analyse_set(
     up_t = tracked_up(sig.acc[sl], gyro, sig.fs)
     up_t *= np.sign(up_t @ axis)[:, None]
     rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro, sig.fs), 0.0)
+    # A live window that stops inside this set: the set may be too young to hold MIN_FULL_REPS.
+    still_open = open_end and region.stop >= len(sig.t) - sig.fs
     if side is None:
-        sign = outward_sign(rate, sig.fs, steady, open_end and region.stop >= len(sig.t) - sig.fs)
+        sign = outward_sign(rate, sig.fs, steady, still_open)
     else:
         sign = 1.0 if side == "left" else -1.0
     t = sig.t[sl]
@@ -181,8 +183,10 @@ def analyse_set(
             reps.append(mark_holes(r))
     reps.sort(key=lambda r: r.start_s)
     results = []
-    for group in split_at_rests(reps):
-        result = _set_result(sig, sl, t, group, sign, rate, axis, gyro)
+    groups = split_at_rests(reps)
+    for k, group in enumerate(groups):
+        min_full = 1 if still_open and k == len(groups) - 1 else MIN_FULL_REPS
+        result = _set_result(sig, sl, t, group, sign, rate, axis, gyro, min_full)
         if result is not None:
             results.append(result)
     return results
@@ -212,10 +216,11 @@ def _set_result(
     rate: np.ndarray,
     axis: np.ndarray,
     gyro: np.ndarray,
+    min_full: int = MIN_FULL_REPS,
 ) -> SetResult | None:
     set_pauses(reps)
     typical = mark_partials(reps)
-    if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
+    if sum(not r.partial for r in reps) < min_full or typical < MIN_SET_ROM_DEG:
         return None
     radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
     if radius > MAX_RADIUS_M:

@@ -33,9 +33,17 @@ def moving_rms(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def active_regions(
-    vertical: np.ndarray, total: np.ndarray, fs: float, valid: np.ndarray | None = None
+    vertical: np.ndarray,
+    total: np.ndarray,
+    fs: float,
+    valid: np.ndarray | None = None,
+    open_end: bool = False,
 ) -> list[Region]:
-    """Candidate set regions (with a margin either side) from vertical and total rotation rate."""
+    """Candidate set regions (with a margin either side) from vertical and total rotation rate.
+
+    `open_end`: the signal may stop mid-set (a live window), so activity running up to its end
+    counts once it lasts a second: a set's first rep must not wait for a window's worth of reps.
+    """
     n = int(WINDOW_S * fs)
     rms_v = moving_rms(vertical, n)
     rms_t = moving_rms(total, n)
@@ -49,7 +57,8 @@ def active_regions(
     margin = int(MARGIN_S * fs)
     for sl in ndimage.find_objects(labels):
         a, b = sl[0].start, sl[0].stop
-        if b - a < n:
+        young = open_end and b == len(vertical) and b - a >= fs
+        if b - a < n and not young:
             continue
         regions.append(Region(max(0, a - margin), min(len(vertical), b + margin)))
     return _merge_overlaps(regions)
@@ -72,8 +81,12 @@ POSE_BRIDGE_S = 10.0  # a rest with the arms down makes a run of its own, so thi
 SAME_POSE_DEG = 25.0
 
 
-def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
-    """Stretches where gravity stays put in the sensor frame: the arm holds one pose."""
+def pose_runs(up: np.ndarray, fs: float, open_end: bool = False) -> list[tuple[int, int]]:
+    """Stretches where gravity stays put in the sensor frame: the arm holds one pose.
+
+    `open_end`: the signal may stop mid-set (a live window); a pose held up to its end is a run
+    once it lasts a second, reaching the end.
+    """
     h = max(1, int(0.5 * POSE_STEP_S * fs))
     if len(up) <= 2 * h:
         return [(0, len(up))]
@@ -82,7 +95,9 @@ def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     labels, _ = ndimage.label(stable)
     runs = [(sl[0].start, sl[0].stop) for sl in ndimage.find_objects(labels)]
-    runs = [(a, b) for a, b in runs if b - a >= MIN_POSE_S * fs]
+    if open_end and runs and runs[-1][1] == len(up) - h and runs[-1][1] - runs[-1][0] >= fs:
+        runs[-1] = (runs[-1][0], len(up) + int(MIN_POSE_S * fs))  # long enough to be kept
+    runs = [(a, min(b, len(up))) for a, b in runs if b - a >= MIN_POSE_S * fs]
     # A brief excursion (a row, a stumble) between two stretches of the same pose is not a change
     # of pose; lowering the arms between sets gives a run of its own in the other pose.
     merged: list[tuple[int, int]] = []
