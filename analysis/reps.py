@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal as sps
+
+from .peaks import prominent_peaks
 
 SPEED_FRACTION = 0.05
 # Share of a movement spent at each end below SPEED_FRACTION of its peak speed under the
@@ -97,7 +98,7 @@ def find_reps(t: np.ndarray, rate: np.ndarray, fs: float, min_deg: float = MIN_R
     spread = float(np.percentile(theta, 98) - np.percentile(theta, 2))
     prominence = max(min_deg, 0.18 * spread)
     wlen = int(40 * fs)
-    peaks, _ = sps.find_peaks(theta, prominence=prominence, wlen=wlen)
+    peaks = prominent_peaks(theta, prominence, wlen)
     if len(peaks) == 0:
         return []
     # Start positions between reps: the lowest angle between neighbouring turning points.
