@@ -54,6 +54,12 @@ class Rep:
         return self.end_s - self.leave_s
 
 
+def span(t: np.ndarray, start_s: float, end_s: float) -> slice:
+    """The samples of the ascending times `t` with start_s <= t <= end_s (a slice costs far less than
+    a boolean mask over the whole set)."""
+    return slice(int(np.searchsorted(t, start_s, "left")), int(np.searchsorted(t, end_s, "right")))
+
+
 def angle_deg(rate: np.ndarray, fs: float) -> np.ndarray:
     """Running integral of a rate in rad/s, in degrees (trapezoid rule, starts at 0)."""
     inc = 0.5 * (rate[1:] + rate[:-1]) / fs

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .orientation import remove_bias
-from .reps import Rep, find_reps
+from .reps import Rep, find_reps, span
 
 VERTICAL_SHARE = 0.6  # below this share of the rotation about the vertical, a rep is a row
 MIN_ROW_DEG = 15.0
@@ -62,7 +62,7 @@ def _median_filter(x: np.ndarray, size: int) -> np.ndarray:
 
 def vertical_share(t: np.ndarray, rate_v: np.ndarray, gyro_norm: np.ndarray, rep: Rep) -> float:
     """Share of the rep's rotation (path length) that is about the vertical."""
-    sel = (t >= rep.start_s) & (t <= rep.end_s)
+    sel = span(t, rep.start_s, rep.end_s)
     total = float(np.sum(gyro_norm[sel]))
     return float(np.sum(np.abs(rate_v[sel]))) / total if total > 0 else 1.0
 
