@@ -81,15 +81,17 @@ def movement_bounds(t: np.ndarray, speed: np.ndarray, lo: int, hi: int) -> tuple
     """
     if hi - lo < 3:
         return None
-    m = lo + int(np.argmax(speed[lo:hi]))
+    m = lo + int(speed[lo:hi].argmax())
     peak = speed[m]
     if peak <= 0:
         return None
     level = SPEED_FRACTION * peak
-    below = np.flatnonzero(speed[:m] < level)
-    a = below[-1] if len(below) else 0
-    above = np.flatnonzero(speed[m:] < level)
-    b = m + above[0] - 1 if len(above) else len(speed) - 2
+    # The last sample below the level before the peak and the first one after it (argmax of a
+    # boolean array stops at the first True; no index array is built).
+    before = speed[:m][::-1] < level
+    a = m - 1 - int(before.argmax()) if before.any() else 0
+    after = speed[m:] < level
+    b = m + int(after.argmax()) - 1 if after.any() else len(speed) - 2
     t_a = _crossing(t, speed, a, level) if a < m else float(t[a])
     t_b = _crossing(t, speed, b, level) if b + 1 < len(speed) else float(t[-1])
     span = (t_b - t_a) / (1.0 - 2.0 * EDGE_SHARE)
