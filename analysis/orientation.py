@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .clean import lowpass
+from .stats import median
 
 GRAVITY_CUTOFF_HZ = 0.3
 TRACK_CUTOFF_HZ = 1.0
@@ -52,7 +53,7 @@ def sweep_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray,
 
 def _swing_fit(acc: np.ndarray, gyro: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares fit of the accelerometer on [1, w^2, dw/dt]: (coefficients (3, 3), w, dw/dt)."""
-    w = gyro @ unit(np.median(acc, axis=0))
+    w = gyro @ unit(median(acc))
     dw = np.gradient(w) * fs
     design = np.column_stack((np.ones_like(w), w * w, dw))
     coef, *_ = np.linalg.lstsq(design, acc, rcond=None)
@@ -78,7 +79,7 @@ def remove_bias(rate: np.ndarray, gyro: np.ndarray, fs: float, min_still_s: floa
     still = np.linalg.norm(gyro, axis=1) < STILL_RATE
     if still.sum() < min_still_s * fs:
         return rate
-    return rate - np.median(rate[still], axis=0)
+    return rate - median(rate[still])
 
 
 def dominant_axis(gyro: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:

@@ -15,10 +15,11 @@ from sensor.recording import Recording
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
 from .orientation import gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
-from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
+from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
 from .sets import Region, active_regions, pose_runs, set_windows
+from .stats import median
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
@@ -86,7 +87,7 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     labels, count = ndimage.label(steady)
     if count == 0:
         return ref, steady
-    sizes = ndimage.sum(steady, labels, index=np.arange(1, count + 1))
+    sizes = np.bincount(labels)[1:]  # samples per stretch (ndimage.sum is ten times slower)
     return ref, labels == 1 + int(np.argmax(sizes))
 
 
@@ -103,7 +104,7 @@ def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool
         idx = np.arange(len(theta))
     a, b = idx[0], idx[-1]
     w = max(1, int(0.5 * fs))
-    base0, base1 = np.median(theta[a : a + w]), np.median(theta[b - w + 1 : b + 1])
+    base0, base1 = median(theta[a : a + w]), median(theta[b - w + 1 : b + 1])
     if open_end and b >= len(theta) - fs:
         # The window stops mid-set: the first clear excursion from the start position opens.
         dev = theta[a : b + 1] - base0
@@ -111,7 +112,8 @@ def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool
         return 1.0 if len(far) == 0 or dev[far[0]] > 0 else -1.0
     line = np.linspace(base0, base1, b - a + 1)
     dev = theta[a : b + 1] - line
-    return 1.0 if np.percentile(dev, 98) >= -np.percentile(dev, 2) else -1.0
+    low, high = np.percentile(dev, [2, 98])
+    return 1.0 if high >= -low else -1.0
 
 
 def start_aligned_angle(t: np.ndarray, rate: np.ndarray, fs: float, reps: list) -> np.ndarray:
@@ -155,12 +157,11 @@ def analyse_set(
     def in_set(r: Rep) -> bool:
         # Data all through the rep, and the arms in the working pose at its turning point (the
         # start can be blurred by the arms just coming up).
-        span = (t >= r.start_s) & (t <= r.end_s)
-        at_turn = (t >= r.turn_s) & (t <= r.leave_s + 1.0 / sig.fs)
-        return bool(valid[span].all() and ok[at_turn].any() and ok[at_turn].mean() > 0.5)
+        at_turn = ok[span(t, r.turn_s, r.leave_s + 1.0 / sig.fs)]
+        return bool(valid[span(t, r.start_s, r.end_s)].all() and at_turn.any() and at_turn.mean() > 0.5)
 
     def mark_holes(r: Rep) -> Rep:
-        if missing[(t >= r.start_s) & (t <= r.end_s)].any():
+        if missing[span(t, r.start_s, r.end_s)].any():
             r.flags.append("gap")
         return r
 
@@ -173,7 +174,7 @@ def analyse_set(
             )
     # Lowering the arms also turns them about a horizontal axis: a row must lie wholly in the pose.
     rows = find_rows(t, horizontal_excursion_rate(gyro, axis, ok, sig.fs), sig.fs, reps)
-    rows = [r for r in rows if in_set(r) and ok[(t >= r.start_s) & (t <= r.end_s)].all()]
+    rows = [r for r in rows if in_set(r) and ok[span(t, r.start_s, r.end_s)].all()]
     for r in rows:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.rom_deg = propagated_arc(
@@ -227,8 +228,8 @@ def _set_result(
         return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
-    span = (t >= reps[0].start_s - 2.0) & (t <= reps[-1].end_s + 2.0)
-    result.angle_t, result.angle_deg = t[span], start_aligned_angle(t, sign * rate, sig.fs, reps)[span]
+    shown = span(t, reps[0].start_s - 2.0, reps[-1].end_s + 2.0)
+    result.angle_t, result.angle_deg = t[shown], start_aligned_angle(t, sign * rate, sig.fs, reps)[shown]
     flag_reps(result)
     flag_set(result)
     return result
@@ -248,5 +249,5 @@ def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, re
     read as a longer radius)."""
     sel = np.zeros(len(t), dtype=bool)
     for r in reps:
-        sel |= (t >= r.start_s) & (t <= r.end_s)
+        sel[span(t, r.start_s, r.end_s)] = True
     return sweep_fit(acc[sel], gyro[sel], fs)[1] if sel.sum() > fs else 0.0

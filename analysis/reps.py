@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal as sps
+
+from .peaks import prominent_peaks
 
 SPEED_FRACTION = 0.05
 # Share of a movement spent at each end below SPEED_FRACTION of its peak speed under the
@@ -53,6 +54,12 @@ class Rep:
         return self.end_s - self.leave_s
 
 
+def span(t: np.ndarray, start_s: float, end_s: float) -> slice:
+    """The samples of the ascending times `t` with start_s <= t <= end_s (a slice costs far less than
+    a boolean mask over the whole set)."""
+    return slice(int(np.searchsorted(t, start_s, "left")), int(np.searchsorted(t, end_s, "right")))
+
+
 def angle_deg(rate: np.ndarray, fs: float) -> np.ndarray:
     """Running integral of a rate in rad/s, in degrees (trapezoid rule, starts at 0)."""
     inc = 0.5 * (rate[1:] + rate[:-1]) / fs
@@ -74,15 +81,17 @@ def movement_bounds(t: np.ndarray, speed: np.ndarray, lo: int, hi: int) -> tuple
     """
     if hi - lo < 3:
         return None
-    m = lo + int(np.argmax(speed[lo:hi]))
+    m = lo + int(speed[lo:hi].argmax())
     peak = speed[m]
     if peak <= 0:
         return None
     level = SPEED_FRACTION * peak
-    below = np.flatnonzero(speed[:m] < level)
-    a = below[-1] if len(below) else 0
-    above = np.flatnonzero(speed[m:] < level)
-    b = m + above[0] - 1 if len(above) else len(speed) - 2
+    # The last sample below the level before the peak and the first one after it (argmax of a
+    # boolean array stops at the first True; no index array is built).
+    before = speed[:m][::-1] < level
+    a = m - 1 - int(before.argmax()) if before.any() else 0
+    after = speed[m:] < level
+    b = m + int(after.argmax()) - 1 if after.any() else len(speed) - 2
     t_a = _crossing(t, speed, a, level) if a < m else float(t[a])
     t_b = _crossing(t, speed, b, level) if b + 1 < len(speed) else float(t[-1])
     span = (t_b - t_a) / (1.0 - 2.0 * EDGE_SHARE)
@@ -94,10 +103,11 @@ def find_reps(t: np.ndarray, rate: np.ndarray, fs: float, min_deg: float = MIN_R
     theta = angle_deg(rate, fs)
     if len(theta) < 8:
         return []
-    spread = float(np.percentile(theta, 98) - np.percentile(theta, 2))
+    low, high = np.percentile(theta, [2, 98])  # one call: each costs more than the arithmetic
+    spread = float(high - low)
     prominence = max(min_deg, 0.18 * spread)
     wlen = int(40 * fs)
-    peaks, _ = sps.find_peaks(theta, prominence=prominence, wlen=wlen)
+    peaks = prominent_peaks(theta, prominence, wlen)
     if len(peaks) == 0:
         return []
     # Start positions between reps: the lowest angle between neighbouring turning points.

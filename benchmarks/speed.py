@@ -59,7 +59,7 @@ print(json.dumps(spent), file=sys.stderr)
 _IMPORTS = """
 import time, json
 out = {}
-for name in ["numpy", "pandas", "scipy.ndimage", "scipy.signal", "rich.console", "rich.table",
+for name in ["numpy", "pandas", "scipy.ndimage", "scipy.linalg", "rich.console", "rich.table",
              "sensor.readers", "analysis.pullapart", "repcount.report", "repcount.cli"]:
     t = time.perf_counter()
     __import__(name)
