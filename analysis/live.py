@@ -19,15 +19,65 @@ from .pullapart import MIN_FULL_REPS, RADIUS_TOLERANCE, process_session
 from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 
-RUN_EVERY_S = 1.0  # at least this often, so that a set's end and the rest timer move on
+RUN_EVERY_S = 2.0  # at least this often, so that a set's end is seen
 SETTLE_S = 0.1  # a rep ends this far behind the newest sample before it is reported
-QUIET_RATE = 0.3  # rad/s: below this after faster motion, a movement has just ended
+QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis is holding still
+MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
+END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
+# Checks after a movement ends, beyond SETTLE_S: its true end comes later by a share of its length
+# (the tail of a smooth, bell-shaped speed profile), and a margin for the batching of samples.
+END_TAIL_SHARE = 0.05
+CHECK_DELAYS_S = (0.05, 0.15, 0.25, 0.4, 0.6, 0.9)  # until the rep it ended has been reported
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
 SET_END_S = 15.0  # no rep for this long after a set's last one: the set is over
 NEW_SET_GAP_S = 8.0  # a rep this soon after the last one belongs to the same set
-QUIET_CHECKS_S = (0.1, 0.2, 0.3, 0.45, 0.6, 0.8)  # after a movement stops, analyse this long after
+
+
+class MovementEnds:
+    """When to analyse: just after each movement of the arm ends, when a rep may have ended.
+
+    A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
+    END_FRACTION of its peak. Once the set's outward axis is known, only returns (turning inwards)
+    can end a rep. Cheap per batch: one mean of the batch's rates.
+    """
+
+    def __init__(self) -> None:
+        self.start_s: float | None = None  # the movement going on, if any
+        self.peak = 0.0
+        self.turn = 0.0  # its rotation about the set's axis, to tell a return from an opening
+        self.checks: list[float] = []
+        self.ended_s = -np.inf  # when the movement that set the checks ended
+
+    def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
+        mean = np.mean(gyro, axis=0)
+        speed = float(np.sqrt(np.mean(np.einsum("ij,ij->i", gyro, gyro))))
+        if self.start_s is None:
+            if speed > MOVING_RATE:
+                self.start_s, self.peak, self.turn = now_s, speed, 0.0
+            return
+        self.peak = max(self.peak, speed)
+        if axis is not None:
+            self.turn += float(mean @ axis)
+        if speed < END_FRACTION * self.peak:
+            if axis is None or self.turn < 0:
+                settle = SETTLE_S + END_TAIL_SHARE * (now_s - self.start_s)
+                self.checks = [now_s + settle + d for d in CHECK_DELAYS_S]
+                self.ended_s = now_s
+            self.start_s = None
+
+    def found(self, rep_end_s: float) -> None:
+        """A rep ending at `rep_end_s` was reported: the movement that ended it needs no more checks."""
+        if self.checks and rep_end_s >= self.ended_s - 0.5:
+            self.checks = []
+
+    def due(self, now_s: float) -> bool:
+        if not self.checks or now_s < self.checks[0]:
+            return False
+        while self.checks and self.checks[0] <= now_s:
+            self.checks.pop(0)
+        return True
 
 
 @dataclass
@@ -55,10 +105,10 @@ class LivePipeline:
         self._gyro: list[np.ndarray] = []
         self._gaps: list[Gap] = []
         self._last_run = -np.inf
-        self._last_motion = -np.inf
+        self._movement = MovementEnds()
         self.sets: list[LiveSet] = []
         self.latest_s = 0.0
-        self.side: str | None = None  # the arm, fixed by the first rep reported
+        self.side: str | None = None  # the arm, fixed by the first set closed
         self.axis: np.ndarray | None = None  # the latest set's outward rotation axis (sensor frame)
         self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
@@ -76,17 +126,10 @@ class LivePipeline:
         self._gyro.append(np.asarray(gyro, dtype=float).reshape(-1, 3))
         self.latest_s = float(t[-1])
         self.samples += len(t)
-        # A movement that has just ended is when a rep can have finished: analyse then.
-        # Analyse often while the arm moves and just after (when a rep can have ended), rarely when idle.
         self._update_phase(self._gyro[-1])
-        if float(np.max(np.linalg.norm(self._gyro[-1], axis=1))) >= QUIET_RATE:
-            self._last_motion = self.latest_s
-            return []  # mid-movement nothing can have ended
-        quiet_for = self.latest_s - self._last_motion
-        since_run = self.latest_s - self._last_run
-        # Just after a movement stops a rep may have ended: look at QUIET_CHECKS after it.
-        due = any(quiet_for >= c and self._last_run < self._last_motion + c for c in QUIET_CHECKS_S)
-        if due or since_run >= RUN_EVERY_S:
+        # A rep can only have ended just after a movement did: analyse then, and rarely otherwise.
+        self._movement.push(self.latest_s, self._gyro[-1], self.axis)
+        if self._movement.due(self.latest_s) or self.latest_s - self._last_run >= RUN_EVERY_S:
             return self._run()
         return []
 
@@ -131,6 +174,7 @@ class LivePipeline:
         t0 = float(self._t[0][0])
         result = process_session(rec, open_end=not final, side=self.side)
         events = self._merge(result, t0, final)
+        events += self._close_finished(rec, result, t0, final)
         self._trim(result, t0)
         return events
 
@@ -146,16 +190,26 @@ class LivePipeline:
                     continue
                 live = self._set_for(rep_abs, ws, result, t0, events)
                 self.axis = ws.axis
-                self.side = self.side or ws.side
                 live.reps.append(rep_abs)
                 live.side, live.radius_m, live.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg
                 live.reps.sort(key=lambda r: r.start_s)
                 events.append(rep_event(live, rep_abs, self.latest_s))
-        # A set closes once nothing has come for a while; its final count is the window's analysis
-        # of the whole set, as replaying the recording would give.
-        for s in list(self.sets):
-            if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S):
-                events += self._close(s, result, t0)
+                self._movement.found(rep_abs.end_s)
+        return events
+
+    def _close_finished(self, rec: Recording, result: SessionResult, t0: float, final: bool) -> list[dict]:
+        """Close the sets that nothing has come to for a while. A set's final count is the window's
+        analysis of all of it as a finished stretch (not open-ended), as replaying would give."""
+        events: list[dict] = []
+        finished = [
+            s
+            for s in self.sets
+            if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S)
+        ]
+        if finished and not final:
+            result = process_session(rec, side=self.side)
+        for s in finished:
+            events += self._close(s, result, t0)
         return events
 
     def _plausible(self, ws: SetResult, exclude: LiveSet | None = None) -> bool:
@@ -223,6 +277,7 @@ class LivePipeline:
             if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
                 return self._cancel(s)
             s.reps = [_shift(r, t0) for r in best.reps]
+            self.side = self.side or best.side  # fixed by a finished set, never by a young one
         s.closed = True
         s.end_s = s.reps[-1].end_s if s.reps else s.start_s
         self._settled_until = max(self._settled_until, s.end_s)
