@@ -1,13 +1,16 @@
 """The pipeline fed as samples arrive: the same `process_session`, run on a bounded window.
 
 Live and replay must agree, so there is no second algorithm here: the window always reaches back
-to before the current set started and the offline pipeline is run on it whenever a movement has just
-ended (and at least every RUN_EVERY_S). A rep is reported once its end lies SETTLE_S behind the
-newest sample; sets open and close with the reps they hold. Memory is bounded by MAX_WINDOW_S.
+to before the current set started and the offline pipeline is run on it just after a movement of the
+arm ends (when a rep can have ended), when the open set may be over, and at least every RUN_EVERY_S.
+A rep is reported once its end lies SETTLE_S behind the newest sample; sets open and close with
+the reps they hold, and a set closes with the count replaying would give. Memory is bounded by
+MAX_WINDOW_S.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +21,9 @@ from sensor.recording import Gap, Recording, RecordingMeta
 from .pullapart import MIN_FULL_REPS, RADIUS_TOLERANCE, process_session
 from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
+from .sets import MARGIN_S
 
-RUN_EVERY_S = 2.0  # at least this often, so that a set's end is seen
+RUN_EVERY_S = 5.0  # at least this often, in case a movement's end went unnoticed
 SETTLE_S = 0.1  # a rep ends this far behind the newest sample before it is reported
 QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis is holding still
 MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
@@ -51,15 +55,14 @@ class MovementEnds:
         self.ended_s = -np.inf  # when the movement that set the checks ended
 
     def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
-        mean = np.mean(gyro, axis=0)
-        speed = float(np.sqrt(np.mean(np.einsum("ij,ij->i", gyro, gyro))))
+        speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
         if self.start_s is None:
             if speed > MOVING_RATE:
                 self.start_s, self.peak, self.turn = now_s, speed, 0.0
             return
         self.peak = max(self.peak, speed)
         if axis is not None:
-            self.turn += float(mean @ axis)
+            self.turn += float(gyro.sum(axis=0) @ axis)
         if speed < END_FRACTION * self.peak:
             if axis is None or self.turn < 0:
                 settle = SETTLE_S + END_TAIL_SHARE * (now_s - self.start_s)
@@ -129,16 +132,27 @@ class LivePipeline:
         self._update_phase(self._gyro[-1])
         # A rep can only have ended just after a movement did: analyse then, and rarely otherwise.
         self._movement.push(self.latest_s, self._gyro[-1], self.axis)
-        if self._movement.due(self.latest_s) or self.latest_s - self._last_run >= RUN_EVERY_S:
+        if (
+            self._movement.due(self.latest_s)
+            or self.latest_s - self._last_run >= RUN_EVERY_S
+            or self._set_may_end()
+        ):
             return self._run()
         return []
+
+    def _set_may_end(self) -> bool:
+        """The open set has had no rep for SET_END_S since the last analysis: time to close it."""
+        if not self.sets or self.sets[-1].closed or not self.sets[-1].reps:
+            return False
+        end_due = self.sets[-1].reps[-1].end_s + SET_END_S
+        return self._last_run <= end_due < self.latest_s
 
     def _update_phase(self, gyro: np.ndarray) -> None:
         """The phase the arm is in now, from the rate about the latest set's outward axis."""
         if self.axis is None or not self.sets or self.sets[-1].closed:
             self.phase = ""
             return
-        rate = float(np.mean(gyro, axis=0) @ self.axis)
+        rate = float(gyro.sum(axis=0) @ self.axis) / len(gyro)
         if rate > QUIET_RATE:
             self.phase = "out"
         elif rate < -QUIET_RATE:
@@ -172,11 +186,16 @@ class LivePipeline:
         if rec is None or rec.duration_s < 2.0:
             return []
         t0 = float(self._t[0][0])
-        result = process_session(rec, open_end=not final, side=self.side)
+        result = process_session(rec, open_end=not final, side=self.side, after_s=self._after(t0))
         events = self._merge(result, t0, final)
         events += self._close_finished(rec, result, t0, final)
         self._trim(result, t0)
         return events
+
+    def _after(self, t0: float) -> float:
+        """Window time before which set windows need no analysis: what ends within a margin of the
+        last finished set's end is that set's tail, and nothing before it can change any more."""
+        return self._settled_until + MARGIN_S - t0
 
     def _merge(self, result: SessionResult, t0: float, final: bool) -> list[dict]:
         events: list[dict] = []
@@ -207,7 +226,7 @@ class LivePipeline:
             if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S)
         ]
         if finished and not final:
-            result = process_session(rec, side=self.side)
+            result = process_session(rec, side=self.side, after_s=self._after(t0))
         for s in finished:
             events += self._close(s, result, t0)
         return events

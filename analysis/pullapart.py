@@ -33,12 +33,17 @@ MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 de
 
 
 def process_session(
-    rec: Recording, fs: float = ANALYSIS_RATE_HZ, open_end: bool = False, side: str | None = None
+    rec: Recording,
+    fs: float = ANALYSIS_RATE_HZ,
+    open_end: bool = False,
+    side: str | None = None,
+    after_s: float = -np.inf,
 ) -> SessionResult:
     """Find the pull-apart sets and reps of a recording.
 
     `open_end`: the recording may stop mid-set (a live window). `side`: the arm ("left"/"right") when
-    already known, which fixes the direction the arms open.
+    already known, which fixes the direction the arms open. `after_s`: only sets still going on
+    after this time (s from the start) are wanted; earlier ones are left out unanalysed.
     """
     sig = resample_uniform(rec, fs)
     up = gravity_up(sig.acc, fs)
@@ -47,7 +52,8 @@ def process_session(
     sets: list[SetResult] = []
     regions = active_regions(w_v, w_tot, fs, sig.valid, open_end)
     for window in set_windows(regions, pose_runs(up, fs, open_end), fs):
-        sets += analyse_set(sig, window, up, open_end, side)
+        if sig.t[window.stop - 1] > after_s:
+            sets += analyse_set(sig, window, up, open_end, side)
     return assemble_session("pull-apart", rec, same_arm(sets), sig.t, w_v)
 
 
