@@ -18,7 +18,14 @@ import numpy as np
 
 from sensor.recording import Gap, Recording, RecordingMeta
 
-from .pullapart import MIN_FULL_REPS, RADIUS_TOLERANCE, process_session
+from .pullapart import (
+    MIN_FULL_REPS,
+    RADIUS_TOLERANCE,
+    process_session,
+    rep_cycle_s,
+    rest_limit_s,
+    session_side,
+)
 from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
@@ -35,7 +42,7 @@ CHECK_DELAYS_S = (0.05, 0.15, 0.25, 0.4, 0.6, 0.9)  # until the rep it ended has
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
-SET_END_S = 15.0  # no rep for this long after a set's last one: the set is over
+SET_END_S = 15.0  # no rep for this long after a set's last one (and than a rest within it): it is over
 NEW_SET_GAP_S = 8.0  # a rep this soon after the last one belongs to the same set
 
 
@@ -98,6 +105,12 @@ class LiveSet:
     def full(self) -> list[Rep]:
         return [r for r in self.reps if not r.partial]
 
+    @property
+    def over_s(self) -> float:
+        """When the set is over if no rep comes: after the longest rest the replay keeps within a
+        set, and the rep that would follow it."""
+        return self.reps[-1].end_s + max(SET_END_S, rest_limit_s(self.reps) + rep_cycle_s(self.reps))
+
 
 class LivePipeline:
     """Push batches of samples in; get events out (dicts with a `type`)."""
@@ -111,7 +124,7 @@ class LivePipeline:
         self._movement = MovementEnds()
         self.sets: list[LiveSet] = []
         self.latest_s = 0.0
-        self.side: str | None = None  # the arm, fixed by the first set closed
+        self.side: str | None = None  # the arm, once the finished sets agree on it
         self.axis: np.ndarray | None = None  # the latest set's outward rotation axis (sensor frame)
         self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
@@ -141,11 +154,10 @@ class LivePipeline:
         return []
 
     def _set_may_end(self) -> bool:
-        """The open set has had no rep for SET_END_S since the last analysis: time to close it."""
+        """The open set may have become over since the last analysis: time to close it."""
         if not self.sets or self.sets[-1].closed or not self.sets[-1].reps:
             return False
-        end_due = self.sets[-1].reps[-1].end_s + SET_END_S
-        return self._last_run <= end_due < self.latest_s
+        return self._last_run <= self.sets[-1].over_s < self.latest_s
 
     def _update_phase(self, gyro: np.ndarray) -> None:
         """The phase the arm is in now, from the rate about the latest set's outward axis."""
@@ -220,16 +232,36 @@ class LivePipeline:
         """Close the sets that nothing has come to for a while. A set's final count is the window's
         analysis of all of it as a finished stretch (not open-ended), as replaying would give."""
         events: list[dict] = []
-        finished = [
-            s
-            for s in self.sets
-            if not s.closed and s.reps and (final or self.latest_s - s.reps[-1].end_s > SET_END_S)
-        ]
-        if finished and not final:
+        due = [s for s in self.sets if not s.closed and s.reps and (final or self.latest_s > s.over_s)]
+        if due and not final:
             result = process_session(rec, side=self.side, after_s=self._after(t0))
-        for s in finished:
+        for s in due:
+            if not final and self._goes_on(s, self._best_match(s, result, t0), t0, events):
+                continue
             events += self._close(s, result, t0)
         return events
+
+    def _goes_on(self, s: LiveSet, best: SetResult | None, t0: float, events: list[dict]) -> bool:
+        """Report the reps of the set that only the finished analysis sees (the open-ended one can
+        miss some for a while); True if, with them, the set is not over yet."""
+        if best is None:
+            return False
+        horizon = self.latest_s - SETTLE_S
+        for rep in best.reps:
+            rep_abs = _shift(rep, t0)
+            if rep_abs.end_s > s.reps[-1].end_s and rep_abs.end_s <= horizon and not self._known(rep_abs):
+                s.reps.append(rep_abs)
+                events.append(rep_event(s, rep_abs, self.latest_s))
+        return self.latest_s <= s.over_s
+
+    def _best_match(self, s: LiveSet, result: SessionResult, t0: float) -> SetResult | None:
+        """The analysed set that overlaps the live set most and passes the session's checks."""
+        best, overlap = None, 0.0
+        for ws in result.sets:
+            o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
+            if o > overlap and self._plausible(ws, exclude=s):
+                best, overlap = ws, o
+        return best
 
     def _plausible(self, ws: SetResult, exclude: LiveSet | None = None) -> bool:
         """The session-level checks of the offline pipeline (`same_arm`), against the sets so far."""
@@ -287,19 +319,19 @@ class LivePipeline:
         give; a set that analysis no longer holds (a few movements between sets that looked like
         the start of one) is cancelled."""
         if result is not None and s.reps:
-            best, overlap = None, 0.0
-            for ws in result.sets:
-                o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
-                if o > overlap and self._plausible(ws, exclude=s):
-                    best, overlap = ws, o
+            best = self._best_match(s, result, t0)
             # Too few full reps: only a set still going on may hold one (the replay's rule).
             if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
                 return self._cancel(s)
             s.reps = [_shift(r, t0) for r in best.reps]
-            self.side = self.side or best.side  # fixed by a finished set, never by a young one
+            s.side = best.side
         s.closed = True
         s.end_s = s.reps[-1].end_s if s.reps else s.start_s
         self._settled_until = max(self._settled_until, s.end_s)
+        # The arm, once two finished sets or more say so, as the replay decides it: one set alone
+        # can have misread which way the arms open.
+        finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
+        self.side = session_side(finished) if len(finished) >= 2 else None
         return [
             {
                 "type": "set_end",

@@ -7,6 +7,8 @@ Every step is a pure function of arrays; this module only chains them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from scipy import ndimage
 
@@ -27,8 +29,9 @@ MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
 SHORT_HOLE_S = 1.0
 REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
-REST_CYCLES = 3.0  # rad/s: slower than this counts as holding still (for the gyro bias)
+REST_CYCLES = 3.0
 MIN_FULL_REPS = 2
+SIDE_MAJORITY = 1.5  # one side's full reps this many times the other's decides the session's arm
 MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 degrees
 
 
@@ -49,12 +52,33 @@ def process_session(
     up = gravity_up(sig.acc, fs)
     w_v = vertical_rate(sig.gyro, up)
     w_tot = np.linalg.norm(sig.gyro, axis=1)
-    sets: list[SetResult] = []
     regions = active_regions(w_v, w_tot, fs, sig.valid, open_end)
-    for window in set_windows(regions, pose_runs(up, fs, open_end), fs):
-        if sig.t[window.stop - 1] > after_s:
-            sets += analyse_set(sig, window, up, open_end, side)
-    return assemble_session("pull-apart", rec, same_arm(sets), sig.t, w_v)
+    windows = set_windows(regions, pose_runs(up, fs, open_end), fs)
+    windows = [w for w in windows if sig.t[w.stop - 1] > after_s]
+    found = [analyse_set(sig, w, up, open_end, side) for w in windows]
+    kept = same_arm([s for sets in found for s in sets])
+    majority = session_side((s.side, len(s.full_reps)) for s in kept) if side is None else None
+    if majority is not None:
+        # The sensor stays on one arm, so every set opens the same way: a set that seemed to open
+        # the other way (its first or last stretch misread as the start position) is redone.
+        for i, (w, sets) in enumerate(zip(windows, found)):
+            if any(s.side != majority and s in kept for s in sets):
+                found[i] = analyse_set(sig, w, up, open_end, majority)
+        kept = same_arm([s for sets in found for s in sets])
+    return assemble_session("pull-apart", rec, kept, sig.t, w_v)
+
+
+def session_side(sets: Iterable[tuple[str | None, int]]) -> str | None:
+    """The arm the session was done with, from its sets' (side, full reps), when they say so
+    clearly: one side holds SIDE_MAJORITY times the other's full reps."""
+    reps = {"left": 0, "right": 0}
+    for set_side, full_reps in sets:
+        if set_side in reps:
+            reps[set_side] += full_reps
+    left, right = reps["left"], reps["right"]
+    if max(left, right) > 0 and max(left, right) >= SIDE_MAJORITY * min(left, right):
+        return "left" if left > right else "right"
+    return None
 
 
 def same_arm(sets: list[SetResult]) -> list[SetResult]:
@@ -199,13 +223,22 @@ def analyse_set(
     return results
 
 
+def rep_cycle_s(reps: list[Rep]) -> float:
+    """How long a rep of the set typically takes, out and back."""
+    return float(np.median([r.end_s - r.start_s for r in reps]))
+
+
+def rest_limit_s(reps: list[Rep]) -> float:
+    """Between two reps of one set the arms rest no longer than this (longer is a new set)."""
+    return max(REST_MIN_S, REST_CYCLES * rep_cycle_s(reps))
+
+
 def split_at_rests(reps: list[Rep]) -> list[list[Rep]]:
     """Split a run of reps where the arms were held still far longer than a rep takes (a rest
     taken without lowering them)."""
     if len(reps) < 2:
         return [reps]
-    cycle = float(np.median([r.end_s - r.start_s for r in reps]))
-    limit = max(REST_MIN_S, REST_CYCLES * cycle)
+    limit = rest_limit_s(reps)
     groups = [[reps[0]]]
     for prev, rep in zip(reps[:-1], reps[1:]):
         if rep.start_s - prev.end_s > limit:
