@@ -26,7 +26,7 @@ from .pullapart import (
     rest_limit_s,
     session_side,
 )
-from .reps import PARTIAL_FRACTION, Rep
+from .reps import MIN_REP_DEG, PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
@@ -37,8 +37,9 @@ MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movemen
 END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
 # Checks after a movement ends, beyond SETTLE_S: its true end comes later by a share of its length
 # (the tail of a smooth, bell-shaped speed profile), and a margin for the batching of samples.
-END_TAIL_SHARE = 0.05
-CHECK_DELAYS_S = (0.05, 0.15, 0.25, 0.4, 0.6, 0.9)  # until the rep it ended has been reported
+END_TAIL_SHARE = 0.05  # until the lag is learnt from reps found
+LAG_MEMORY = 5
+CHECK_DELAYS_S = (0.03, 0.12, 0.3, 0.6)  # until the rep it ended has been reported
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
@@ -50,30 +51,37 @@ class MovementEnds:
     """When to analyse: just after each movement of the arm ends, when a rep may have ended.
 
     A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
-    END_FRACTION of its peak. Once the set's outward axis is known, only returns (turning inwards)
-    can end a rep. Cheap per batch: one mean of the batch's rates.
+    END_FRACTION of its peak. Only a movement that turned as far as a rep's smallest excursion can
+    end one, and once the set's outward axis is known, only a return (turning inwards). Cheap per
+    batch: one sum of the batch's rates.
     """
 
     def __init__(self) -> None:
         self.start_s: float | None = None  # the movement going on, if any
+        self.last_s = -np.inf
         self.peak = 0.0
-        self.turn = 0.0  # its rotation about the set's axis, to tell a return from an opening
+        self.angle = 0.0  # how far it turned, rad
+        self.turn = 0.0  # how far about the set's axis (negative inwards), rad
         self.checks: list[float] = []
         self.ended_s = -np.inf  # when the movement that set the checks ended
+        self.lags: list[float] = []
 
     def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
         speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
+        dt, self.last_s = min(now_s - self.last_s, 0.1), now_s
         if self.start_s is None:
             if speed > MOVING_RATE:
-                self.start_s, self.peak, self.turn = now_s, speed, 0.0
+                self.start_s, self.peak, self.angle, self.turn = now_s, speed, 0.0, 0.0
             return
         self.peak = max(self.peak, speed)
+        self.angle += speed * dt
         if axis is not None:
-            self.turn += float(gyro.sum(axis=0) @ axis)
+            self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
         if speed < END_FRACTION * self.peak:
-            if axis is None or self.turn < 0:
-                settle = SETTLE_S + END_TAIL_SHARE * (now_s - self.start_s)
-                self.checks = [now_s + settle + d for d in CHECK_DELAYS_S]
+            least = math.radians(MIN_REP_DEG)
+            if self.angle >= least and (axis is None or self.turn <= -0.5 * least):
+                tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
+                self.checks = [now_s + SETTLE_S + tail + d for d in CHECK_DELAYS_S]
                 self.ended_s = now_s
             self.start_s = None
 
@@ -81,6 +89,9 @@ class MovementEnds:
         """A rep ending at `rep_end_s` was reported: the movement that ended it needs no more checks."""
         if self.checks and rep_end_s >= self.ended_s - 0.5:
             self.checks = []
+            # How far a rep's end lies behind the moment its movement is seen ending (the slow
+            # tail of the movement), learnt from the last few reps.
+            self.lags = [*self.lags[-(LAG_MEMORY - 1) :], max(0.0, rep_end_s - self.ended_s)]
 
     def due(self, now_s: float) -> bool:
         if not self.checks or now_s < self.checks[0]:
