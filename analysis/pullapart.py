@@ -14,14 +14,13 @@ from sensor.recording import Recording
 
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
-from .orientation import gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
+from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
-from .sets import Region, active_regions, pose_runs, set_windows
+from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
-STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
 MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
 SHORT_HOLE_S = 1.0
@@ -45,7 +44,8 @@ def process_session(
     w_tot = np.linalg.norm(sig.gyro, axis=1)
     sets: list[SetResult] = []
     regions = active_regions(w_v, w_tot, fs, sig.valid)
-    for window in set_windows(regions, pose_runs(up, fs), fs):
+    quick_up = gravity_up(sig.acc, fs, TRACK_CUTOFF_HZ)
+    for window in set_windows(regions, pose_runs(up, fs, quick_up), fs):
         sets += analyse_set(sig, window, up, open_end, side)
     return assemble_session("pull-apart", rec, same_arm(sets), sig.t, w_v)
 
@@ -82,7 +82,8 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(np.median(up[middle], axis=0))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
-    steady = fill_short_gaps(steady, int(STEADY_BRIDGE_S * fs))
+    # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
+    steady = fill_short_gaps(steady, int(AWAY_S * fs))
     labels, count = ndimage.label(steady)
     if count == 0:
         return ref, steady

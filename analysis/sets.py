@@ -68,12 +68,21 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
 POSE_STEP_S = 1.5  # compare gravity this far apart
 POSE_CHANGE_DEG = 30.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
 MIN_POSE_S = 4.0
-POSE_BRIDGE_S = 10.0  # a rest with the arms down makes a run of its own, so this never joins two sets
 SAME_POSE_DEG = 25.0
+# A row (hands pulled straight back) tips an upper arm as far as lowering it does, but only for the
+# out, hold and return of one rep before the arm is back in its working pose; arms lowered for a rest
+# stay down longer than this.
+AWAY_S = 6.5
+BACK_DEG = 15.0  # this close to the pose again (gravity followed within a second): the arm came back
 
 
-def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
-    """Stretches where gravity stays put in the sensor frame: the arm holds one pose."""
+def pose_runs(up: np.ndarray, fs: float, quick_up: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Stretches where gravity stays put in the sensor frame: the arm holds one pose.
+
+    `up` is gravity smoothed over a few seconds; `quick_up` (default `up`) follows it within about a
+    second and tells whether the arm came back to a pose between two excursions.
+    """
+    quick = up if quick_up is None else quick_up
     h = max(1, int(0.5 * POSE_STEP_S * fs))
     if len(up) <= 2 * h:
         return [(0, len(up))]
@@ -82,20 +91,61 @@ def pose_runs(up: np.ndarray, fs: float) -> list[tuple[int, int]]:
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     labels, _ = ndimage.label(stable)
     runs = [(sl[0].start, sl[0].stop) for sl in ndimage.find_objects(labels)]
-    runs = [(a, b) for a, b in runs if b - a >= MIN_POSE_S * fs]
-    # A brief excursion (a row, a stumble) between two stretches of the same pose is not a change
-    # of pose; lowering the arms between sets gives a run of its own in the other pose.
+    # Excursions from a pose that come back to it (rows, a stumble) are no change of pose, however
+    # many follow each other; only leaving it for good (arms lowered between sets) ends a run. Short
+    # steady moments count too: back in the pose (the reps between two rows, or before the first
+    # one) they extend it, in another pose (the hold of a row) they are part of the excursion.
     merged: list[tuple[int, int]] = []
     for a, b in runs:
-        if merged and a - merged[-1][1] < POSE_BRIDGE_S * fs:
-            p0 = np.median(up[merged[-1][0] : merged[-1][1]], axis=0)
-            p1 = np.median(up[a:b], axis=0)
-            cos = p0 @ p1 / (np.linalg.norm(p0) * np.linalg.norm(p1))
-            if cos > np.cos(np.radians(SAME_POSE_DEG)):
-                merged[-1] = (merged[-1][0], b)
-                continue
-        merged.append((a, b))
-    return merged
+        k = _earlier_same_pose(up, quick, merged, (a, b), fs)
+        if k is None:
+            merged.append((a, b))
+        else:
+            merged[k:] = [(merged[k][0], b)]
+    return [(a, b) for a, b in merged if b - a >= MIN_POSE_S * fs]
+
+
+def _earlier_same_pose(
+    up: np.ndarray, quick: np.ndarray, merged: list[tuple[int, int]], run: tuple[int, int], fs: float
+) -> int | None:
+    """Index of the run in `merged` that `run` continues: the same pose, and only short stretches and
+    excursions the arm came back from in between."""
+    for k in range(len(merged) - 1, -1, -1):
+        if _same_pose(up, quick, merged[k], run, fs):
+            return None if _left_pose(up, quick, merged[k], run[0], fs) else k
+        if merged[k][1] - merged[k][0] >= MIN_POSE_S * fs:
+            return None
+    return None
+
+
+def _pose(up: np.ndarray, run: tuple[int, int]) -> np.ndarray:
+    p = np.median(up[run[0] : run[1]], axis=0)
+    return p / np.linalg.norm(p)
+
+
+def _same_pose(
+    up: np.ndarray, quick: np.ndarray, r0: tuple[int, int], r1: tuple[int, int], fs: float
+) -> bool:
+    """Two long stretches average out wobble and drift, so they may differ more and still be one pose;
+    a short steady moment is a return to a pose only if gravity comes right back to it (holding the
+    hands in front to adjust the band is a pose of its own, not far from the working one)."""
+    if min(r0[1] - r0[0], r1[1] - r1[0]) >= MIN_POSE_S * fs:
+        return bool(_pose(up, r0) @ _pose(up, r1) > np.cos(np.radians(SAME_POSE_DEG)))
+    return bool(_pose(quick, r0) @ _pose(quick, r1) > np.cos(np.radians(BACK_DEG)))
+
+
+def _left_pose(up: np.ndarray, quick: np.ndarray, run: tuple[int, int], stop: int, fs: float) -> bool:
+    """Whether the arm stayed away from `run`'s pose for AWAY_S or longer between its end and `stop`."""
+    away = quick[run[1] : stop] @ _pose(up, run) < np.cos(np.radians(BACK_DEG))
+    return longest_run(away) >= AWAY_S * fs
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest stretch of True in `mask`."""
+    if not mask.any():
+        return 0
+    labels, count = ndimage.label(mask)
+    return int(np.bincount(labels)[1:].max())
 
 
 def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -> list[Region]:
