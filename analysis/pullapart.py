@@ -216,7 +216,10 @@ def _set_result(
 ) -> SetResult | None:
     set_pauses(reps)
     typical = mark_partials(reps)
-    if sum(not r.partial for r in reps) < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
+    # Rows are a fault inside a set of pull-aparts: a stretch of nothing but rows (fiddling with the
+    # band with the arms down reads like them) is no set.
+    pull_aparts = sum(not r.partial and "rowing" not in r.flags for r in reps)
+    if pull_aparts < MIN_FULL_REPS or typical < MIN_SET_ROM_DEG:
         return None
     radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
     if radius > MAX_RADIUS_M:
@@ -240,9 +243,11 @@ def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
 
 
 def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, reps: list[Rep]) -> float:
-    """Radius of the sweep, fitted on the clean pull-apart reps only (a row's straight pull would
-    read as a longer radius)."""
-    sel = np.zeros(len(t), dtype=bool)
+    """Radius of the sweep: the median of one fit per clean pull-apart rep, so that a row the rep
+    finder took for a pull-apart (its straight pull reads as a far longer radius) cannot move it."""
+    radii = []
     for r in reps:
-        sel |= (t >= r.start_s) & (t <= r.end_s)
-    return sweep_fit(acc[sel], gyro[sel], fs)[1] if sel.sum() > fs else 0.0
+        sel = (t >= r.start_s) & (t <= r.end_s)
+        if sel.sum() > 0.5 * fs:
+            radii.append(sweep_fit(acc[sel], gyro[sel], fs)[1])
+    return float(np.median(radii)) if radii else 0.0
