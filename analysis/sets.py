@@ -113,9 +113,18 @@ def _earlier_same_pose(
     for k in range(len(merged) - 1, -1, -1):
         if _same_pose(up, quick, merged[k], run, fs):
             return None if _left_pose(up, quick, merged[k], run[0], fs) else k
-        if merged[k][1] - merged[k][0] >= MIN_POSE_S * fs:
+        if _held(quick, merged[k], fs):
             return None
     return None
+
+
+def _held(quick: np.ndarray, run: tuple[int, int], fs: float) -> bool:
+    """Whether the arm held `run`'s pose for MIN_POSE_S, by the quick gravity: over a few seconds a
+    run of rows blurs into what looks like a steady pose of its own, but the arm never stays there."""
+    if run[1] - run[0] < MIN_POSE_S * fs:
+        return False
+    near = quick[run[0] : run[1]] @ _pose(quick, run) > np.cos(np.radians(POSE_CHANGE_DEG))
+    return longest_run(near) >= MIN_POSE_S * fs
 
 
 def _pose(up: np.ndarray, run: tuple[int, int]) -> np.ndarray:
@@ -126,10 +135,10 @@ def _pose(up: np.ndarray, run: tuple[int, int]) -> np.ndarray:
 def _same_pose(
     up: np.ndarray, quick: np.ndarray, r0: tuple[int, int], r1: tuple[int, int], fs: float
 ) -> bool:
-    """Two long stretches average out wobble and drift, so they may differ more and still be one pose;
-    a short steady moment is a return to a pose only if gravity comes right back to it (holding the
+    """Two poses held for a while average out wobble and drift, so they may differ more and still be
+    one; a steady moment is a return to a pose only if gravity comes right back to it (holding the
     hands in front to adjust the band is a pose of its own, not far from the working one)."""
-    if min(r0[1] - r0[0], r1[1] - r1[0]) >= MIN_POSE_S * fs:
+    if _held(quick, r0, fs) and _held(quick, r1, fs):
         return bool(_pose(up, r0) @ _pose(up, r1) > np.cos(np.radians(SAME_POSE_DEG)))
     return bool(_pose(quick, r0) @ _pose(quick, r1) > np.cos(np.radians(BACK_DEG)))
 
