@@ -86,7 +86,12 @@ def pose_runs(up: np.ndarray, fs: float, quick_up: np.ndarray | None = None) -> 
     h = max(1, int(0.5 * POSE_STEP_S * fs))
     if len(up) <= 2 * h:
         return [(0, len(up))]
-    cos = np.einsum("ij,ij->i", up[: -2 * h], up[2 * h :])
+    # Either gravity may show the arm holding still: the quick one as soon as it arrives (a moment in
+    # the working pose before a row right after the count-in), the smoothed one through rep wobble.
+    cos = np.maximum(
+        np.einsum("ij,ij->i", up[: -2 * h], up[2 * h :]),
+        np.einsum("ij,ij->i", quick[: -2 * h], quick[2 * h :]),
+    )
     stable = np.zeros(len(up), dtype=bool)
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     labels, _ = ndimage.label(stable)
