@@ -243,11 +243,18 @@ def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
 
 
 def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, reps: list[Rep]) -> float:
-    """Radius of the sweep: the median of one fit per clean pull-apart rep, so that a row the rep
-    finder took for a pull-apart (its straight pull reads as a far longer radius) cannot move it."""
-    radii = []
-    for r in reps:
-        sel = (t >= r.start_s) & (t <= r.end_s)
-        if sel.sum() > 0.5 * fs:
-            radii.append(sweep_fit(acc[sel], gyro[sel], fs)[1])
-    return float(np.median(radii)) if radii else 0.0
+    """Radius of the sweep: the median of one fit per clean pull-apart rep (the fit of `sweep_fit`),
+    so that a row the rep finder took for a pull-apart (its straight pull reads as a far longer
+    radius) cannot move it."""
+    spans = np.searchsorted(t, [(r.start_s, r.end_s) for r in reps]).reshape(-1, 2)
+    spans = spans[spans[:, 1] - spans[:, 0] > 0.5 * fs]
+    if len(spans) == 0:
+        return 0.0
+    # The least-squares normal equations of every rep at once, from running sums over the set.
+    w = gyro @ unit(np.median(acc, axis=0))
+    design = np.column_stack((np.ones_like(w), w * w, np.gradient(w) * fs))
+    sums = np.zeros((len(w) + 1, 3, 6))
+    sums[1:] = np.cumsum(np.einsum("ni,nj->nij", design, np.hstack((design, acc))), axis=0)
+    normal = sums[spans[:, 1]] - sums[spans[:, 0]]
+    coef = np.linalg.solve(normal[:, :, :3], normal[:, :, 3:])
+    return float(np.median(np.linalg.norm(coef[:, 1], axis=1)))

@@ -100,9 +100,10 @@ def pose_runs(up: np.ndarray, fs: float, quick_up: np.ndarray | None = None) -> 
     # many follow each other; only leaving it for good (arms lowered between sets) ends a run. Short
     # steady moments count too: back in the pose (the reps between two rows, or before the first
     # one) they extend it, in another pose (the hold of a row) they are part of the excursion.
+    poses = _Poses(up, quick, fs)
     merged: list[tuple[int, int]] = []
     for a, b in runs:
-        k = _earlier_same_pose(up, quick, merged, (a, b), fs)
+        k = poses.continued(merged, (a, b))
         if k is None:
             merged.append((a, b))
         else:
@@ -110,48 +111,59 @@ def pose_runs(up: np.ndarray, fs: float, quick_up: np.ndarray | None = None) -> 
     return [(a, b) for a, b in merged if b - a >= MIN_POSE_S * fs]
 
 
-def _earlier_same_pose(
-    up: np.ndarray, quick: np.ndarray, merged: list[tuple[int, int]], run: tuple[int, int], fs: float
-) -> int | None:
-    """Index of the run in `merged` that `run` continues: the same pose, and only short stretches and
-    excursions the arm came back from in between."""
-    for k in range(len(merged) - 1, -1, -1):
-        if _same_pose(up, quick, merged[k], run, fs):
-            return None if _left_pose(up, quick, merged[k], run[0], fs) else k
-        if _held(quick, merged[k], fs):
-            return None
-    return None
+class _Poses:
+    """The pose of stretches of one recording, each worked out once (a run is compared many times
+    as it grows)."""
 
+    def __init__(self, up: np.ndarray, quick: np.ndarray, fs: float) -> None:
+        self.up, self.quick, self.fs = up, quick, fs
+        self._pose: dict[tuple[int, int, bool], np.ndarray] = {}
+        self._held: dict[tuple[int, int], bool] = {}
 
-def _held(quick: np.ndarray, run: tuple[int, int], fs: float) -> bool:
-    """Whether the arm held `run`'s pose for MIN_POSE_S, by the quick gravity: over a few seconds a
-    run of rows blurs into what looks like a steady pose of its own, but the arm never stays there."""
-    if run[1] - run[0] < MIN_POSE_S * fs:
-        return False
-    near = quick[run[0] : run[1]] @ _pose(quick, run) > np.cos(np.radians(POSE_CHANGE_DEG))
-    return longest_run(near) >= MIN_POSE_S * fs
+    def continued(self, merged: list[tuple[int, int]], run: tuple[int, int]) -> int | None:
+        """Index of the run in `merged` that `run` continues: the same pose, and only excursions the
+        arm came back from (and the steady moments within them) in between."""
+        for k in range(len(merged) - 1, -1, -1):
+            if self.same(merged[k], run):
+                return None if self.left(merged[k], run[0]) else k
+            if self.held(merged[k]):
+                return None
+        return None
 
+    def pose(self, run: tuple[int, int], quick: bool = False) -> np.ndarray:
+        key = (*run, quick)
+        if key not in self._pose:
+            # A few hundred samples spread over the run give its median as well as all of them.
+            step = max(1, (run[1] - run[0]) // 256)
+            p = np.median((self.quick if quick else self.up)[run[0] : run[1] : step], axis=0)
+            self._pose[key] = p / np.linalg.norm(p)
+        return self._pose[key]
 
-def _pose(up: np.ndarray, run: tuple[int, int]) -> np.ndarray:
-    p = np.median(up[run[0] : run[1]], axis=0)
-    return p / np.linalg.norm(p)
+    def held(self, run: tuple[int, int]) -> bool:
+        """Whether the arm held the run's pose for MIN_POSE_S, by the quick gravity: over a few seconds
+        a run of rows blurs into what looks like a steady pose of its own, but the arm never stays there."""
+        if run not in self._held:
+            n = MIN_POSE_S * self.fs
+            held = run[1] - run[0] >= n
+            if held:
+                cos = self.quick[run[0] : run[1]] @ self.pose(run, quick=True)
+                held = longest_run(cos > np.cos(np.radians(POSE_CHANGE_DEG))) >= n
+            self._held[run] = held
+        return self._held[run]
 
+    def same(self, r0: tuple[int, int], r1: tuple[int, int]) -> bool:
+        """Two poses held for a while average out wobble and drift, so they may differ more and still
+        be one; a steady moment is a return to a pose only if gravity comes right back to it (holding
+        the hands in front to adjust the band is a pose of its own, not far from the working one)."""
+        if self.held(r0) and self.held(r1):
+            return bool(self.pose(r0) @ self.pose(r1) > np.cos(np.radians(SAME_POSE_DEG)))
+        return bool(self.pose(r0, quick=True) @ self.pose(r1, quick=True) > np.cos(np.radians(BACK_DEG)))
 
-def _same_pose(
-    up: np.ndarray, quick: np.ndarray, r0: tuple[int, int], r1: tuple[int, int], fs: float
-) -> bool:
-    """Two poses held for a while average out wobble and drift, so they may differ more and still be
-    one; a steady moment is a return to a pose only if gravity comes right back to it (holding the
-    hands in front to adjust the band is a pose of its own, not far from the working one)."""
-    if _held(quick, r0, fs) and _held(quick, r1, fs):
-        return bool(_pose(up, r0) @ _pose(up, r1) > np.cos(np.radians(SAME_POSE_DEG)))
-    return bool(_pose(quick, r0) @ _pose(quick, r1) > np.cos(np.radians(BACK_DEG)))
-
-
-def _left_pose(up: np.ndarray, quick: np.ndarray, run: tuple[int, int], stop: int, fs: float) -> bool:
-    """Whether the arm stayed away from `run`'s pose for AWAY_S or longer between its end and `stop`."""
-    away = quick[run[1] : stop] @ _pose(up, run) < np.cos(np.radians(BACK_DEG))
-    return longest_run(away) >= AWAY_S * fs
+    def left(self, run: tuple[int, int], stop: int) -> bool:
+        """Whether the arm stayed away from the run's pose for AWAY_S or longer between its end and
+        `stop`."""
+        away = self.quick[run[1] : stop] @ self.pose(run) < np.cos(np.radians(BACK_DEG))
+        return longest_run(away) >= AWAY_S * self.fs
 
 
 def longest_run(mask: np.ndarray) -> int:
