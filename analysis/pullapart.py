@@ -256,5 +256,5 @@ def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, re
     sums = np.zeros((len(w) + 1, 3, 6))
     sums[1:] = np.cumsum(np.einsum("ni,nj->nij", design, np.hstack((design, acc))), axis=0)
     normal = sums[spans[:, 1]] - sums[spans[:, 0]]
-    coef = np.linalg.solve(normal[:, :, :3], normal[:, :, 3:])
+    coef = np.linalg.pinv(normal[:, :, :3]) @ normal[:, :, 3:]  # pinv: a rep without swing stays finite
     return float(np.median(np.linalg.norm(coef[:, 1], axis=1)))
