@@ -16,15 +16,14 @@ from sensor.recording import Recording
 
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
 from .flags import flag_reps, flag_set
-from .orientation import gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
+from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
-from .sets import Region, active_regions, pose_runs, set_windows
+from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
 from .stats import median
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
-STEADY_BRIDGE_S = 4.0  # a row or a wobble this long leaves the working pose for a moment
 MAX_RADIUS_M = 1.0
 RADIUS_TOLERANCE = 0.5
 SHORT_HOLE_S = 1.0
@@ -53,7 +52,8 @@ def process_session(
     w_v = vertical_rate(sig.gyro, up)
     w_tot = np.linalg.norm(sig.gyro, axis=1)
     regions = active_regions(w_v, w_tot, fs, sig.valid, open_end)
-    windows = set_windows(regions, pose_runs(up, fs, open_end), fs)
+    quick_up = gravity_up(sig.acc, fs, TRACK_CUTOFF_HZ)
+    windows = set_windows(regions, pose_runs(up, fs, quick_up, open_end), fs)
     windows = [w for w in windows if sig.t[w.stop - 1] > after_s]
     found = [analyse_set(sig, w, up, open_end, side) for w in windows]
     kept = same_arm([s for sets in found for s in sets])
@@ -113,7 +113,8 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(np.median(up[middle], axis=0))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
-    steady = fill_short_gaps(steady, int(STEADY_BRIDGE_S * fs))
+    # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
+    steady = fill_short_gaps(steady, int(AWAY_S * fs))
     labels, count = ndimage.label(steady)
     if count == 0:
         return ref, steady
@@ -260,7 +261,10 @@ def _set_result(
 ) -> SetResult | None:
     set_pauses(reps)
     typical = mark_partials(reps)
-    if sum(not r.partial for r in reps) < min_full or typical < MIN_SET_ROM_DEG:
+    # Rows are a fault inside a set of pull-aparts: a stretch of nothing but rows (fiddling with the
+    # band with the arms down reads like them) is no set.
+    pull_aparts = sum(not r.partial and "rowing" not in r.flags for r in reps)
+    if pull_aparts < min_full or typical < MIN_SET_ROM_DEG:
         return None
     radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
     if radius > MAX_RADIUS_M:
@@ -284,9 +288,18 @@ def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
 
 
 def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, reps: list[Rep]) -> float:
-    """Radius of the sweep, fitted on the clean pull-apart reps only (a row's straight pull would
-    read as a longer radius)."""
-    sel = np.zeros(len(t), dtype=bool)
-    for r in reps:
-        sel[span(t, r.start_s, r.end_s)] = True
-    return sweep_fit(acc[sel], gyro[sel], fs)[1] if sel.sum() > fs else 0.0
+    """Radius of the sweep: the median of one fit per clean pull-apart rep (the fit of `sweep_fit`),
+    so that a row the rep finder took for a pull-apart (its straight pull reads as a far longer
+    radius) cannot move it."""
+    spans = np.searchsorted(t, [(r.start_s, r.end_s) for r in reps]).reshape(-1, 2)
+    spans = spans[spans[:, 1] - spans[:, 0] > 0.5 * fs]
+    if len(spans) == 0:
+        return 0.0
+    # The least-squares normal equations of every rep at once, from running sums over the set.
+    w = gyro @ unit(np.median(acc, axis=0))
+    design = np.column_stack((np.ones_like(w), w * w, np.gradient(w) * fs))
+    sums = np.zeros((len(w) + 1, 3, 6))
+    sums[1:] = np.cumsum(np.einsum("ni,nj->nij", design, np.hstack((design, acc))), axis=0)
+    normal = sums[spans[:, 1]] - sums[spans[:, 0]]
+    coef = np.linalg.pinv(normal[:, :, :3]) @ normal[:, :, 3:]  # pinv: a rep without swing stays finite
+    return float(np.median(np.linalg.norm(coef[:, 1], axis=1)))

@@ -77,40 +77,116 @@ def _merge_overlaps(regions: list[Region]) -> list[Region]:
 POSE_STEP_S = 1.5  # compare gravity this far apart
 POSE_CHANGE_DEG = 30.0  # more than this within POSE_STEP_S: the arms go up or down (not a rep)
 MIN_POSE_S = 4.0
-POSE_BRIDGE_S = 10.0  # a rest with the arms down makes a run of its own, so this never joins two sets
 SAME_POSE_DEG = 25.0
+# A row (hands pulled straight back) tips an upper arm as far as lowering it does, but only for the
+# out, hold and return of one rep before the arm is back in its working pose; arms lowered for a rest
+# stay down longer than this.
+AWAY_S = 6.5
+BACK_DEG = 15.0  # this close to the pose again (gravity followed within a second): the arm came back
 
 
-def pose_runs(up: np.ndarray, fs: float, open_end: bool = False) -> list[tuple[int, int]]:
+def pose_runs(
+    up: np.ndarray, fs: float, quick_up: np.ndarray | None = None, open_end: bool = False
+) -> list[tuple[int, int]]:
     """Stretches where gravity stays put in the sensor frame: the arm holds one pose.
 
-    `open_end`: the signal may stop mid-set (a live window); a pose held up to its end is a run
-    once it lasts a second, reaching the end.
+    `up` is gravity smoothed over a few seconds; `quick_up` (default `up`) follows it within about a
+    second and tells whether the arm came back to a pose between two excursions. `open_end`: the
+    signal may stop mid-set (a live window); a pose held up to its end is a run once it lasts a
+    second, reaching the end.
     """
+    quick = up if quick_up is None else quick_up
     h = max(1, int(0.5 * POSE_STEP_S * fs))
     if len(up) <= 2 * h:
         return [(0, len(up))]
-    cos = np.einsum("ij,ij->i", up[: -2 * h], up[2 * h :])
+    # Either gravity may show the arm holding still: the quick one as soon as it arrives (a moment in
+    # the working pose before a row right after the count-in), the smoothed one through rep wobble.
+    cos = np.maximum(
+        np.einsum("ij,ij->i", up[: -2 * h], up[2 * h :]),
+        np.einsum("ij,ij->i", quick[: -2 * h], quick[2 * h :]),
+    )
     stable = np.zeros(len(up), dtype=bool)
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     labels, _ = ndimage.label(stable)
     runs = [(sl[0].start, sl[0].stop) for sl in ndimage.find_objects(labels)]
     if open_end and runs and runs[-1][1] == len(up) - h and runs[-1][1] - runs[-1][0] >= fs:
         runs[-1] = (runs[-1][0], len(up) + int(MIN_POSE_S * fs))  # long enough to be kept
-    runs = [(a, min(b, len(up))) for a, b in runs if b - a >= MIN_POSE_S * fs]
-    # A brief excursion (a row, a stumble) between two stretches of the same pose is not a change
-    # of pose; lowering the arms between sets gives a run of its own in the other pose.
+    # Excursions from a pose that come back to it (rows, a stumble) are no change of pose, however
+    # many follow each other; only leaving it for good (arms lowered between sets) ends a run. Short
+    # steady moments count too: back in the pose (the reps between two rows, or before the first
+    # one) they extend it, in another pose (the hold of a row) they are part of the excursion.
+    poses = _Poses(up, quick, fs)
     merged: list[tuple[int, int]] = []
     for a, b in runs:
-        if merged and a - merged[-1][1] < POSE_BRIDGE_S * fs:
-            p0 = np.median(up[merged[-1][0] : merged[-1][1]], axis=0)
-            p1 = np.median(up[a:b], axis=0)
-            cos = p0 @ p1 / (np.linalg.norm(p0) * np.linalg.norm(p1))
-            if cos > np.cos(np.radians(SAME_POSE_DEG)):
-                merged[-1] = (merged[-1][0], b)
-                continue
-        merged.append((a, b))
-    return merged
+        k = poses.continued(merged, (a, b))
+        if k is None:
+            merged.append((a, b))
+        else:
+            merged[k:] = [(merged[k][0], b)]
+    return [(a, min(b, len(up))) for a, b in merged if b - a >= MIN_POSE_S * fs]
+
+
+class _Poses:
+    """The pose of stretches of one recording, each worked out once (a run is compared many times
+    as it grows)."""
+
+    def __init__(self, up: np.ndarray, quick: np.ndarray, fs: float) -> None:
+        self.up, self.quick, self.fs = up, quick, fs
+        self._pose: dict[tuple[int, int, bool], np.ndarray] = {}
+        self._held: dict[tuple[int, int], bool] = {}
+
+    def continued(self, merged: list[tuple[int, int]], run: tuple[int, int]) -> int | None:
+        """Index of the run in `merged` that `run` continues: the same pose, and only excursions the
+        arm came back from (and the steady moments within them) in between."""
+        for k in range(len(merged) - 1, -1, -1):
+            if self.same(merged[k], run):
+                return None if self.left(merged[k], run[0]) else k
+            if self.held(merged[k]):
+                return None
+        return None
+
+    def pose(self, run: tuple[int, int], quick: bool = False) -> np.ndarray:
+        key = (*run, quick)
+        if key not in self._pose:
+            # A few hundred samples spread over the run give its median as well as all of them.
+            step = max(1, (run[1] - run[0]) // 256)
+            p = np.median((self.quick if quick else self.up)[run[0] : run[1] : step], axis=0)
+            self._pose[key] = p / np.linalg.norm(p)
+        return self._pose[key]
+
+    def held(self, run: tuple[int, int]) -> bool:
+        """Whether the arm held the run's pose for MIN_POSE_S, by the quick gravity: over a few seconds
+        a run of rows blurs into what looks like a steady pose of its own, but the arm never stays there."""
+        if run not in self._held:
+            n = MIN_POSE_S * self.fs
+            held = run[1] - run[0] >= n
+            if held:
+                cos = self.quick[run[0] : run[1]] @ self.pose(run, quick=True)
+                held = longest_run(cos > np.cos(np.radians(POSE_CHANGE_DEG))) >= n
+            self._held[run] = held
+        return self._held[run]
+
+    def same(self, r0: tuple[int, int], r1: tuple[int, int]) -> bool:
+        """Two poses held for a while average out wobble and drift, so they may differ more and still
+        be one; a steady moment is a return to a pose only if gravity comes right back to it (holding
+        the hands in front to adjust the band is a pose of its own, not far from the working one)."""
+        if self.held(r0) and self.held(r1):
+            return bool(self.pose(r0) @ self.pose(r1) > np.cos(np.radians(SAME_POSE_DEG)))
+        return bool(self.pose(r0, quick=True) @ self.pose(r1, quick=True) > np.cos(np.radians(BACK_DEG)))
+
+    def left(self, run: tuple[int, int], stop: int) -> bool:
+        """Whether the arm stayed away from the run's pose for AWAY_S or longer between its end and
+        `stop`."""
+        away = self.quick[run[1] : stop] @ self.pose(run) < np.cos(np.radians(BACK_DEG))
+        return longest_run(away) >= AWAY_S * self.fs
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest stretch of True in `mask`."""
+    if not mask.any():
+        return 0
+    labels, count = ndimage.label(mask)
+    return int(np.bincount(labels)[1:].max())
 
 
 def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -> list[Region]:

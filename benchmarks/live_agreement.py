@@ -85,7 +85,8 @@ def main() -> int:
         f" later reps within 0.3 s {100 * np.mean(lat[~first] <= 0.3):.1f}%"
     )
     cancelled = sum(r["cancelled"] for r in results)
-    print(f"  sets cancelled (looked like a set's start, the replay holds none): {cancelled}")
+    where = ", ".join(str(r["seed"]) for r in results if r["cancelled"])
+    print(f"  sets cancelled (looked like a set's start, the replay holds none): {cancelled} ({where})")
     cpu = sum(r["cpu_s"] for r in results) / sum(r["samples"] for r in results)
     print(f"  live pipeline CPU: {cpu * 1e6:.1f} us per sample (suite rates 12.5-416 Hz)")
     return 0

@@ -1,0 +1,91 @@
+"""Where the sets are: rows in mid-set keep a set together, lowering the arms ends it."""
+
+import numpy as np
+
+from analysis import process
+from analysis.sets import pose_runs
+from repcount.simulator import SessionConfig, simulate_session
+
+FS = 50.0
+
+
+def _tilt(deg: float) -> np.ndarray:
+    """Gravity in the sensor frame with the arm tipped `deg` from its working pose."""
+    a = np.radians(deg)
+    return np.array([np.sin(a), 0.0, np.cos(a)])
+
+
+def _gravity(segments: list[tuple[float, float]]) -> np.ndarray:
+    """Unit up vectors for (seconds, tilt in degrees) segments, with half-second ramps between them."""
+    knots_t, knots_deg, t = [], [], 0.0
+    for seconds, deg in segments:
+        knots_t += [t + 0.25, t + seconds - 0.25]
+        knots_deg += [deg, deg]
+        t += seconds
+    tt = np.arange(int(t * FS)) / FS
+    deg = np.interp(tt, knots_t, knots_deg)
+    return np.array([_tilt(d) for d in deg])
+
+
+def _runs_s(up: np.ndarray) -> list[tuple[float, float]]:
+    return [(a / FS, b / FS) for a, b in pose_runs(up, FS)]
+
+
+ROWS = [(2.5, 85.0), (1.0, 0.0)] * 3  # three rows in a row, back in the pose only between them
+LOWERED = [(12.0, 90.0)]  # arms down for a rest
+
+
+def test_rows_in_mid_set_do_not_split_the_pose():
+    runs = _runs_s(_gravity([(20.0, 0.0), *ROWS, (20.0, 0.0), *LOWERED, (20.0, 0.0)]))
+    # The set pose with its rows, the lowered arms, the next set.
+    assert len(runs) == 3, runs
+    assert runs[0][0] < 2.0 and runs[0][1] > 48.0
+    assert runs[1][0] > 50.0 and runs[1][1] < 63.0
+    assert runs[2][0] > 60.0
+
+
+def test_arms_lowered_for_a_short_rest_end_the_pose():
+    # Eight seconds with the arms down, held still or shaken out: longer than any row keeps them there.
+    for lowered in ([(8.0, 80.0)], [(1.0, 40.0), (1.0, 110.0)] * 4):
+        runs = _runs_s(_gravity([(20.0, 0.0), *lowered, (20.0, 0.0)]))
+        set_runs = [r for r in runs if r[1] - r[0] >= 15.0]
+        assert len(set_runs) == 2, runs
+        assert set_runs[0][1] < 21.0 and set_runs[1][0] > 27.0
+
+
+def test_a_pose_near_the_working_one_between_rests_does_not_join_two_sets():
+    # Arms lowered, the hands brought to the waist to adjust the band (20 degrees off the working
+    # pose), lowered again, then the next set: two sets, however short each stretch with the arms down.
+    between = [(4.0, 85.0), (3.0, 20.0), (3.0, 85.0)]
+    runs = _runs_s(_gravity([(20.0, 0.0), *between, (20.0, 0.0)]))
+    set_runs = [r for r in runs if r[1] - r[0] >= 15.0]
+    assert len(set_runs) == 2, runs
+
+
+def _armband_rows(seed: int) -> SessionConfig:
+    return SessionConfig(
+        seed=seed,
+        rate_hz=52.0,
+        sets=2,
+        reps=14,
+        rest_s=20.0,
+        placement="armband",
+        device="imu",
+        side="left",
+        rowing_prob=0.4,
+        tempo_out_s=1.2,
+        tempo_hold_s=0.8,
+        tempo_return_s=1.2,
+    )
+
+
+def test_armband_sets_with_runs_of_rows_count_as_one_set_each_with_their_reps():
+    # Both sessions hold two or three rows in a row in mid-set, which tip the upper arm out of its
+    # working pose for several seconds at a time.
+    for seed in (49, 58):
+        rec, truth = simulate_session(_armband_rows(seed))
+        rows = [sum("rowing" in r["flags"] for r in s["reps"]) for s in truth["sets"]]
+        assert min(rows) >= 5
+        result = process(rec)
+        true_counts = [sum(not r["partial"] for r in s["reps"]) for s in truth["sets"]]
+        assert [len(s.full_reps) for s in result.sets] == true_counts, seed
