@@ -30,7 +30,7 @@ from .reps import MIN_REP_DEG, PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
-RUN_EVERY_S = 5.0  # at least this often, in case a movement's end went unnoticed
+RUN_EVERY_S = 10.0  # at least this often, in case a movement's end went unnoticed
 SETTLE_S = 0.1  # a rep ends this far behind the newest sample before it is reported
 QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis is holding still
 MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
@@ -65,6 +65,7 @@ class MovementEnds:
         self.checks: list[float] = []
         self.ended_s = -np.inf  # when the movement that set the checks ended
         self.lags: list[float] = []
+        self.moved = False  # a movement started since the last analysis
 
     def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
         speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
@@ -72,6 +73,7 @@ class MovementEnds:
         if self.start_s is None:
             if speed > MOVING_RATE:
                 self.start_s, self.peak, self.angle, self.turn = now_s, speed, 0.0, 0.0
+                self.moved = True
             return
         self.peak = max(self.peak, speed)
         self.angle += speed * dt
@@ -156,11 +158,9 @@ class LivePipeline:
         self._update_phase(self._gyro[-1])
         # A rep can only have ended just after a movement did: analyse then, and rarely otherwise.
         self._movement.push(self.latest_s, self._gyro[-1], self.axis)
-        if (
-            self._movement.due(self.latest_s)
-            or self.latest_s - self._last_run >= RUN_EVERY_S
-            or self._set_may_end()
-        ):
+        # Without any movement since the last analysis, nothing new can be found.
+        every = self._movement.moved and self.latest_s - self._last_run >= RUN_EVERY_S
+        if self._movement.due(self.latest_s) or every or self._set_may_end():
             return self._run()
         return []
 
@@ -205,6 +205,7 @@ class LivePipeline:
 
     def _run(self, final: bool = False) -> list[dict]:
         self._last_run = self.latest_s
+        self._movement.moved = self._movement.start_s is not None
         rec = self._window()
         if rec is None or rec.duration_s < 2.0:
             return []
@@ -216,9 +217,11 @@ class LivePipeline:
         return events
 
     def _after(self, t0: float) -> float:
-        """Window time before which set windows need no analysis: what ends within a margin of the
-        last finished set's end is that set's tail, and nothing before it can change any more."""
-        return self._settled_until + MARGIN_S - t0
+        """Window time before which set windows need no analysis: nothing before the last finished
+        set's end can change any more, and a stretch that ends within a margin of the open set's
+        start (raising the arms to begin it) holds no rep of it."""
+        open_start = [s.start_s for s in self.sets if not s.closed]
+        return max([self._settled_until, *open_start]) + MARGIN_S - t0
 
     def _merge(self, result: SessionResult, t0: float, final: bool) -> list[dict]:
         events: list[dict] = []
