@@ -168,7 +168,10 @@ class LivePipeline:
         """The open set may have become over since the last analysis: time to close it."""
         if not self.sets or self.sets[-1].closed or not self.sets[-1].reps:
             return False
-        return self._last_run <= self.sets[-1].over_s < self.latest_s
+        s = self.sets[-1]
+        if self.latest_s <= s.reps[-1].end_s + SET_END_S:
+            return False  # cheap: never over before this
+        return self._last_run <= s.over_s < self.latest_s
 
     def _update_phase(self, gyro: np.ndarray) -> None:
         """The phase the arm is in now, from the rate about the latest set's outward axis."""
@@ -196,12 +199,14 @@ class LivePipeline:
             return None
         acc, gyro = np.concatenate(self._acc), np.concatenate(self._gyro)
         self._t, self._acc, self._gyro = [t], [acc], [gyro]
-        keep = np.ones(len(t), dtype=bool)
         # Strictly increasing time: a sample re-sent after a reconnect is dropped here.
-        keep[1:] = np.diff(t) > 0
+        later = t[1:] > t[:-1]
+        if not later.all():
+            keep = np.concatenate(([True], later))
+            t, acc, gyro = t[keep], acc[keep], gyro[keep]
         t0 = t[0]
         gaps = [Gap(g.start_s - t0, g.end_s - t0, g.reason) for g in self._gaps if g.end_s > t0]
-        return Recording(t[keep] - t0, acc[keep], gyro[keep], RecordingMeta("live", gaps=gaps))
+        return Recording(t - t0, acc, gyro, RecordingMeta("live", gaps=gaps))
 
     def _run(self, final: bool = False) -> list[dict]:
         self._last_run = self.latest_s
