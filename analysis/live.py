@@ -31,7 +31,7 @@ from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
 RUN_EVERY_S = 10.0  # at least this often, in case a movement's end went unnoticed
-SETTLE_S = 0.1  # a rep ends this far behind the newest sample before it is reported
+SETTLE_S = 0.05  # a rep ends this far behind the newest sample before it is reported
 QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis is holding still
 MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
 END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
@@ -157,7 +157,10 @@ class LivePipeline:
         self.samples += len(t)
         self._update_phase(self._gyro[-1])
         # A rep can only have ended just after a movement did: analyse then, and rarely otherwise.
-        self._movement.push(self.latest_s, self._gyro[-1], self.axis)
+        # The last set's axis tells a return from an opening only within a set: the next one may
+        # be done with another grip.
+        in_set = bool(self.sets) and not self.sets[-1].closed
+        self._movement.push(self.latest_s, self._gyro[-1], self.axis if in_set else None)
         # Without any movement since the last analysis, nothing new can be found.
         every = self._movement.moved and self.latest_s - self._last_run >= RUN_EVERY_S
         if self._movement.due(self.latest_s) or every or self._set_may_end():

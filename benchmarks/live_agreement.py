@@ -44,12 +44,16 @@ def one(config) -> dict:
         for a, b in zip(ls.full, os_.full_reps)
     )
     reps = [e for e in events if e["type"] == "rep" and not e["partial"]]
+    # What the person saw as each rep ended, against the replay's nearest rep.
+    replay_ends = np.array([r.end_s + rec.t[0] for s in offline.sets for r in s.reps])
+    shown = [float(np.min(np.abs(replay_ends - e["t_s"]))) if len(replay_ends) else np.inf for e in reps]
     return {
         "seed": config.seed,
         "same": same,
         "ends_ok": ends_ok,
         "latency": [e["reported_s"] - e["t_s"] for e in reps],
         "first": [e["rep"] == 1 for e in reps],
+        "shown_off": shown,
         "cancelled": sum(e["type"] == "set_cancelled" for e in events),
         "cpu_s": cpu,
         "samples": len(rec),
@@ -72,6 +76,8 @@ def main() -> int:
     print(f"live against replay, {n} suite sessions (seed {args.seed})")
     print(f"  same full-rep count in every set: {sum(r['same'] for r in results)}/{n} sessions")
     print(f"  and every rep's end within 0.1 s: {sum(r['ends_ok'] for r in results)}/{n} sessions")
+    shown = np.concatenate([r["shown_off"] for r in results])
+    print(f"  reps as shown live, end within 0.1 s of a replay rep's: {100 * np.mean(shown <= 0.1):.1f}%")
     for r in results:
         if not r["same"]:
             print(f"    session {r['seed']}: live {r['live']} replay {r['replay']}")
