@@ -3,6 +3,7 @@ analysis path because importing scipy.ndimage costs about 0.2 s)."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,10 +63,16 @@ def test_working_pose_keeps_the_first_longest_steady_stretch():
         assert np.array_equal(steady, expected)
 
 
-def test_analyze_path_does_not_import_scipy_ndimage():
+def test_analyze_json_imports_no_table_live_or_ndimage_code():
+    # What `repcount analyze FILE --json` leaves out to start sooner.
     code = (
-        "import sys, analysis, analysis.pullapart, repcount.cli, repcount.report, sensor.readers; "
-        "print('scipy.ndimage' in sys.modules)"
+        "import contextlib, io, sys\n"
+        "from repcount.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['analyze', 'data/demo-2x12-wrist.csv', '--json'])\n"
+        "print(sorted(m for m in ('scipy.ndimage', 'scipy.signal', 'rich', 'asyncio', 'repcount.live_cli')"
+        " if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "[]"
