@@ -160,6 +160,34 @@ def invalid_runs(valid: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), stops.tolist()))
 
 
+def true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start (inclusive) and stop (exclusive) indices of every run of True in `mask`, in order.
+
+    What `scipy.ndimage.find_objects(scipy.ndimage.label(mask)[0])` gives for a 1-D mask; importing
+    scipy.ndimage alone takes longer than reading an hour of recording.
+    """
+    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return edges[0::2], edges[1::2]
+
+
+def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the `n` samples centred on each sample (the ends repeated beyond the signal).
+
+    `scipy.ndimage.uniform_filter1d(x, n, mode="nearest")` to the last bit: the same running sum,
+    added up in the same order (np.cumsum is sequential), divided by `n` at each sample.
+    """
+    x = np.asarray(x, dtype=float)
+    n = max(1, int(n))
+    if len(x) == 0:
+        return x.copy()
+    before = n // 2
+    ext = np.concatenate((np.full(before, x[0]), x, np.full(n - 1 - before, x[-1])))
+    # The first window's sum, then what enters and leaves the window at each step.
+    terms = np.concatenate((ext[:n], ext[n:] - ext[:-n]))
+    return np.cumsum(terms)[n - 1 :] / n
+
+
 def fill_short_gaps(mask: np.ndarray, max_len: int) -> np.ndarray:
     """`mask` with every run of False shorter than `max_len` between two Trues set to True.
 

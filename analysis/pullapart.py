@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import ndimage
 
 from sensor.recording import Recording
 
-from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform
+from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform, true_runs
 from .flags import flag_reps, flag_set
 from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
@@ -115,11 +114,13 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
     # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
     steady = fill_short_gaps(steady, int(AWAY_S * fs))
-    labels, count = ndimage.label(steady)
-    if count == 0:
+    starts, stops = true_runs(steady)
+    if len(starts) == 0:
         return ref, steady
-    sizes = np.bincount(labels)[1:]  # samples per stretch (ndimage.sum is ten times slower)
-    return ref, labels == 1 + int(np.argmax(sizes))
+    k = int(np.argmax(stops - starts))  # the first of the longest
+    longest = np.zeros_like(steady)
+    longest[starts[k] : stops[k]] = True
+    return ref, longest
 
 
 def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool = False) -> float:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from .clean import fill_short_gaps
+from .clean import fill_short_gaps, moving_mean, true_runs
 
 ACTIVE_RATE = 0.25  # rad/s, RMS of the vertical rate over the window while repping
 VERTICAL_SHARE = 0.6  # vertical RMS over total RMS
@@ -29,7 +28,7 @@ class Region:
 
 
 def moving_rms(x: np.ndarray, n: int) -> np.ndarray:
-    return np.sqrt(ndimage.uniform_filter1d(x * x, size=max(1, n), mode="nearest"))
+    return np.sqrt(moving_mean(x * x, n))
 
 
 def active_regions(
@@ -52,11 +51,9 @@ def active_regions(
         active &= valid
     # Close short quiet stretches (holds, pauses), then drop blips shorter than one window.
     active = fill_short_gaps(active, int(MERGE_S * fs))
-    labels, count = ndimage.label(active)
     regions = []
     margin = int(MARGIN_S * fs)
-    for sl in ndimage.find_objects(labels):
-        a, b = sl[0].start, sl[0].stop
+    for a, b in zip(*(e.tolist() for e in true_runs(active))):
         young = open_end and b == len(vertical) and b - a >= fs
         if b - a < n and not young:
             continue
@@ -107,8 +104,7 @@ def pose_runs(
     )
     stable = np.zeros(len(up), dtype=bool)
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
-    labels, _ = ndimage.label(stable)
-    runs = [(sl[0].start, sl[0].stop) for sl in ndimage.find_objects(labels)]
+    runs = list(zip(*(e.tolist() for e in true_runs(stable))))
     if open_end and runs and runs[-1][1] == len(up) - h and runs[-1][1] - runs[-1][0] >= fs:
         runs[-1] = (runs[-1][0], len(up) + int(MIN_POSE_S * fs))  # long enough to be kept
     # Excursions from a pose that come back to it (rows, a stumble) are no change of pose, however
@@ -183,10 +179,8 @@ class _Poses:
 
 def longest_run(mask: np.ndarray) -> int:
     """Length of the longest stretch of True in `mask`."""
-    if not mask.any():
-        return 0
-    labels, count = ndimage.label(mask)
-    return int(np.bincount(labels)[1:].max())
+    starts, stops = true_runs(mask)
+    return int((stops - starts).max()) if len(starts) else 0
 
 
 def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -> list[Region]:

@@ -115,7 +115,8 @@ def truth_file_for(out: Path) -> Path:
     return out.with_name(base + ".truth.json")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(live: bool = True) -> argparse.ArgumentParser:
+    """The command line; `live=False` leaves out `live` and `scan`, whose module loads asyncio."""
     parser = argparse.ArgumentParser(prog="repcount", description="Count band pull-apart reps from an IMU.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -142,14 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=simulate)
 
-    from repcount.live_cli import add_commands
+    if live:
+        from repcount.live_cli import add_commands
 
-    add_commands(sub)
+        add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # `analyze` and `simulate` need no live-mode code: skipping its import starts them sooner.
+    parser = build_parser(live=not argv or argv[0] not in ("analyze", "simulate"))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from analysis.reps import Rep
 from analysis.results import SessionResult, SetResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _r(x: float | None, nd: int = 3) -> float | None:
@@ -99,6 +100,10 @@ def _fmt(x: float | None) -> str:
 
 
 def print_table(result: SessionResult, path: str, fmt: str, console: Console | None = None) -> None:
+    # rich is imported here, not at the top: `analyze --json` never draws a table and starts faster.
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     console.print(
         f"[bold]{path}[/bold]  ({fmt}, {result.duration_s:.0f} s at {result.sample_rate_hz:.0f} Hz)"
