@@ -198,6 +198,8 @@ def analyse_set(
         return r
 
     reps = [mark_holes(r) for r in find_reps(t, sign * rate, sig.fs) if in_set(r)]
+    if len(reps) < (1 if still_open else MIN_FULL_REPS):
+        return []  # rows only add rows, and a set needs this many reps that are not rows
     for r in reps:
         if vertical_share(t, rate, gyro_norm, r) < VERTICAL_SHARE:
             r.flags.append("rowing")
