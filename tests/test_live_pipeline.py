@@ -75,3 +75,51 @@ def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
     state.apply({"type": "set_cancelled", "set": 2, "t_s": 56.0, "rest_since_s": 30.0})
     assert (state.set_index, state.reps, state.in_set) == (1, 12, False)
     assert state.rest_started_s == 30.0 and state.totals == [12]
+
+
+@pytest.fixture(scope="module")
+def suite_slice():
+    """Live and replay on a slice of the simulator suite (every rate, placement and device)."""
+    from repcount.simulator import suite_configs
+
+    runs = []
+    for config in suite_configs(8, 0):
+        rec, _ = simulate_session(config)
+        live = LivePipeline()
+        events = []
+        n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
+        for i in range(0, len(rec), n):
+            events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
+        events += live.finish()
+        runs.append((rec, process_session(rec), live, events))
+    return runs
+
+
+def test_live_equals_replay_over_the_suite(suite_slice):
+    # Same count in every set; rep times within 0.1 s and range within 3 degrees for nearly every
+    # rep (a set's last rep can end a little differently when the window stops sooner after it).
+    off_end, off_tempo, off_rom = [], [], []
+    for rec, offline, live, _ in suite_slice:
+        assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+        for ls, os_ in zip(live.sets, offline.sets):
+            for a, b in zip(ls.full, os_.full_reps):
+                off_end.append(abs(a.end_s - (b.end_s + rec.t[0])))
+                off_tempo.append(max(abs(a.out_s - b.out_s), abs(a.return_s - b.return_s)))
+                off_rom.append(abs(a.rom_deg - b.rom_deg))
+    assert len(off_end) > 100
+    assert np.mean(np.array(off_end) <= 0.1) >= 0.97 and max(off_end) <= 0.5
+    assert np.mean(np.array(off_tempo) <= 0.1) >= 0.97
+    assert np.mean(np.array(off_rom) <= 3.0) >= 0.97
+
+
+def test_reps_are_shown_soon_after_they_end_over_the_suite(suite_slice):
+    latency = np.array(
+        [
+            e["reported_s"] - e["t_s"]
+            for _, _, _, events in suite_slice
+            for e in events
+            if e["type"] == "rep" and not e["partial"]
+        ]
+    )
+    assert np.median(latency) <= 0.2
+    assert np.mean(latency <= 0.3) >= 0.9
