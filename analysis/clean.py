@@ -89,6 +89,43 @@ def resample_uniform(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> UniformSig
     return UniformSignal(grid - t[0], acc, gyro, valid, fs)
 
 
+def extend_uniform(prev: UniformSignal | None, rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> UniformSignal:
+    """`resample_uniform(rec, fs)`, reusing `prev`, made by it from the same recording before
+    samples were added at its end (the live window between two analyses).
+
+    Only the last cells of `prev` can change as samples arrive, so the cells before them are kept and
+    the rest are worked out from the samples around them: the same values, to rounding. The valid
+    mask is worked out again whole (the gap threshold follows the whole recording).
+    """
+    t = rec.t
+    if prev is None or prev.fs != fs or len(prev) < 8 or len(t) < 8 or t[-1] < prev.t[-1]:
+        return resample_uniform(rec, fs)
+    n = int(np.floor((t[-1] - t[0]) * fs)) + 1
+    keep = len(prev) - 3  # the last cells of prev were cut short by its end
+    first = max(0, int(np.searchsorted(t, t[0] + (keep - 0.5) / fs)) - 1)
+    grid = t[0] + np.arange(keep, n) / fs
+    edges = np.concatenate((grid - 0.5 / fs, [grid[-1] + 0.5 / fs]))
+    edges = np.clip(edges, t[first], t[-1])
+    edges[-1] = max(edges[-1], edges[-2] + 1e-9)
+    acc = _cell_means(t[first:], rec.acc[first:], edges)
+    gyro = _cell_means(t[first:], rec.gyro[first:], edges)
+    narrow = np.diff(edges) < 0.25 / fs
+    if narrow.any():
+        idx = np.searchsorted(t, grid[narrow]).clip(0, len(t) - 1)
+        acc[narrow], gyro[narrow] = rec.acc[idx], rec.gyro[idx]
+    full_grid = t[0] + np.arange(n) / fs
+    valid = np.ones(n, dtype=bool)
+    for start, end in _holes(rec):
+        valid[(full_grid > start) & (full_grid < end)] = False
+    return UniformSignal(
+        full_grid - t[0],
+        np.concatenate((prev.acc[:keep], acc)),
+        np.concatenate((prev.gyro[:keep], gyro)),
+        valid,
+        fs,
+    )
+
+
 def _holes(rec: Recording) -> list[tuple[float, float]]:
     t = rec.t
     dt = np.diff(t)

@@ -18,6 +18,7 @@ import numpy as np
 
 from sensor.recording import Gap, Recording, RecordingMeta
 
+from .clean import UniformSignal, extend_uniform
 from .pullapart import (
     MIN_FULL_REPS,
     RADIUS_TOLERANCE,
@@ -142,6 +143,7 @@ class LivePipeline:
         self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
         self._settled_until = -np.inf  # reps starting before this were decided on for good
+        self._resampled: tuple[float, UniformSignal] | None = None  # (window start, its resampling)
 
     # -- input -------------------------------------------------------------------------------
     def push(self, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray, gap_before: bool = False) -> list[dict]:
@@ -207,6 +209,7 @@ class LivePipeline:
         if not later.all():
             keep = np.concatenate(([True], later))
             t, acc, gyro = t[keep], acc[keep], gyro[keep]
+            self._resampled = None  # samples dropped inside: not merely grown at the end
         t0 = t[0]
         gaps = [Gap(g.start_s - t0, g.end_s - t0, g.reason) for g in self._gaps if g.end_s > t0]
         return Recording(t - t0, acc, gyro, RecordingMeta("live", gaps=gaps))
@@ -218,11 +221,25 @@ class LivePipeline:
         if rec is None or rec.duration_s < 2.0:
             return []
         t0 = float(self._t[0][0])
-        result = process_session(rec, open_end=not final, side=self.side, after_s=self._after(t0))
+        result = process_session(
+            rec,
+            open_end=not final,
+            side=self.side,
+            after_s=self._after(t0),
+            resampled=self._resample(rec, t0),
+        )
         events = self._merge(result, t0, final)
         events += self._close_finished(rec, result, t0, final)
         self._trim(result, t0)
         return events
+
+    def _resample(self, rec: Recording, t0: float) -> UniformSignal:
+        """The window resampled, reusing the last analysis's resampling while the window has only
+        grown at its end (most of the cost of an analysis at high rates otherwise)."""
+        prev = self._resampled[1] if self._resampled is not None and self._resampled[0] == t0 else None
+        sig = extend_uniform(prev, rec)
+        self._resampled = (t0, sig)
+        return sig
 
     def _after(self, t0: float) -> float:
         """Window time before which set windows need no analysis: nothing before the last finished
@@ -256,7 +273,9 @@ class LivePipeline:
         events: list[dict] = []
         due = [s for s in self.sets if not s.closed and s.reps and (final or self.latest_s > s.over_s)]
         if due and not final:
-            result = process_session(rec, side=self.side, after_s=self._after(t0))
+            result = process_session(
+                rec, side=self.side, after_s=self._after(t0), resampled=self._resample(rec, t0)
+            )
         for s in due:
             if not final and self._goes_on(s, self._best_match(s, result, t0), t0, events):
                 continue

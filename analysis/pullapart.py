@@ -39,14 +39,16 @@ def process_session(
     open_end: bool = False,
     side: str | None = None,
     after_s: float = -np.inf,
+    resampled: UniformSignal | None = None,
 ) -> SessionResult:
     """Find the pull-apart sets and reps of a recording.
 
     `open_end`: the recording may stop mid-set (a live window). `side`: the arm ("left"/"right") when
     already known, which fixes the direction the arms open. `after_s`: only sets still going on
     after this time (s from the start) are wanted; earlier ones are left out unanalysed.
+    `resampled`: `resample_uniform(rec, fs)`, when the caller keeps it up to date.
     """
-    sig = resample_uniform(rec, fs)
+    sig = resample_uniform(rec, fs) if resampled is None else resampled
     up = gravity_up(sig.acc, fs)
     w_v = vertical_rate(sig.gyro, up)
     w_tot = np.linalg.norm(sig.gyro, axis=1)

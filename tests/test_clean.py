@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from analysis.clean import invalid_runs, resample_uniform
 from analysis.orientation import gravity_up, steady_up, vertical_rate
@@ -89,3 +90,22 @@ def test_find_reps_times_a_minimum_jerk_rep():
     assert abs(r.hold_s - 0.5) < 0.1 and abs(r.return_s - 2.0) < 0.1
     assert abs(r.pause_s - 1.0) < 0.1
     assert abs(r.rom_deg - 90) < 1.5
+
+
+@pytest.mark.parametrize("rate", [26.0, 416.0])
+def test_extending_a_resampling_gives_the_whole_resampling(rate):
+    # The live window grows at its end between analyses; extending its last resampling must give
+    # what resampling it whole gives.
+    from analysis.clean import extend_uniform
+    from repcount.simulator import SessionConfig, simulate_session
+
+    rec, _ = simulate_session(SessionConfig(seed=2, rate_hz=rate))
+    prev = None
+    for end in np.arange(5.0, 40.0, 0.37):
+        i = int(np.searchsorted(rec.t, end))
+        window = Recording(rec.t[:i], rec.acc[:i], rec.gyro[:i], rec.meta)
+        whole, prev = resample_uniform(window), extend_uniform(prev, window)
+        assert len(prev) == len(whole) and np.array_equal(prev.valid, whole.valid)
+        np.testing.assert_allclose(prev.t, whole.t, atol=1e-12)
+        np.testing.assert_allclose(prev.acc, whole.acc, atol=1e-9)
+        np.testing.assert_allclose(prev.gyro, whole.gyro, atol=1e-9)
