@@ -2,11 +2,12 @@
 
     python benchmarks/live_speed.py [--hours 1] [--rate 100]
 
-Feeds a simulated session to the live pipeline in what a sensor sends per 30 ms connection interval,
-as fast as the machine can go, and prints the CPU cost per sample (pipeline only; decode + timeline
-are measured by tests/test_ble_live.py's figures in the README), the delay from the end of each rep
-(signal time) to its report, whether the live counts equal the replay's, and the process's memory
-every tenth of the stream (flat means bounded buffers).
+A simulated session is sent as the repcount GATT protocol's notifications (as many samples a frame
+as a 30 ms connection interval holds, at most 19) and taken through what the live command does with
+each: decode, the timeline (sequence check, clock fit), then the live pipeline, as fast as the
+machine can go. Prints the CPU cost per sample of decode + timeline and of the pipeline, the delay
+from the end of each rep (signal time) to its report, whether the live counts equal the replay's of
+the same samples, and the process's memory every tenth of the stream (flat means bounded buffers).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.live import LivePipeline  # noqa: E402
 from analysis.pullapart import process_session  # noqa: E402
 from repcount.simulator import random_config, simulate_session  # noqa: E402
+from sensor.ble.simulated import simulated_config  # noqa: E402
+from sensor.live.timeline import SensorFrame, Timeline  # noqa: E402
+from sensor.protocols import repcount_gatt as rg  # noqa: E402
+from sensor.recording import Recording, RecordingMeta  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -37,27 +42,57 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=100.0)
     args = ap.parse_args()
     rec, truth = simulate_session(random_config(3, rate_hz=args.rate, duration_s=args.hours * 3600))
-    offline = process_session(rec)
+    config = simulated_config(rec)
     k = min(19, max(1, round(0.03 * args.rate)))
+    counts = rg.quantize(rec.acc, rec.gyro, config)
+    sensor_us = np.round(rec.t * 1e6).astype(np.int64)
+    notifications = [
+        (
+            rg.encode_frame((i // k) % rg.SEQ_MODULUS, int(sensor_us[i]) % 2**32, counts[i : i + k]),
+            float(rec.t[min(i + k, len(rec)) - 1]) + 0.015,
+        )
+        for i in range(0, len(rec), k)
+    ]
+
+    # Decode and timeline, as the BLE client does for each notification.
+    timeline = Timeline()
+    timeline.new_segment()
+    cpu0 = time.process_time()
+    batches = []
+    for data, arrival in notifications:
+        f = rg.decode_frame(data, config)
+        batches += timeline.push(SensorFrame(f.seq, f.t0_us, f.acc, f.gyro, config.sample_period_us), arrival)
+    cpu_decode = time.process_time() - cpu0
+    del notifications
+
     live = LivePipeline()
     events: list[dict] = []
     marks = []
-    step = max(1, len(rec) // 10)
+    step = max(1, len(batches) // 10)
     cpu0 = time.process_time()
-    for i in range(0, len(rec), k):
-        events += live.push(rec.t[i : i + k], rec.acc[i : i + k], rec.gyro[i : i + k])
-        if i // step != (i + k) // step:
+    for i, b in enumerate(batches):
+        events += live.push(b.t_s, b.acc, b.gyro, b.gap_before)
+        if (i + 1) % step == 0:
             marks.append(rss_mb())
     events += live.finish()
     cpu = time.process_time() - cpu0
+    n = sum(len(b) for b in batches)
+    received = Recording(
+        np.concatenate([b.t_s for b in batches]),
+        np.concatenate([b.acc for b in batches]),
+        np.concatenate([b.gyro for b in batches]),
+        RecordingMeta("live", nominal_rate_hz=args.rate),
+    )
+    offline = process_session(received)
     reps = [e for e in events if e["type"] == "rep" and not e["partial"]]
     lat = np.array([e["reported_s"] - e["t_s"] for e in reps])
     same = [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    print(f"live, {rec.duration_s / 3600:.2f} h at {args.rate:g} Hz ({n:,} samples, {k} a notification)")
+    total = cpu + cpu_decode
     print(
-        f"live pipeline, {rec.duration_s / 3600:.2f} h at {args.rate:g} Hz"
-        f" ({len(rec):,} samples, {k} per batch)"
+        f"  CPU per sample: {total / n * 1e6:.1f} us ({100 * total / rec.duration_s:.2f}% of a core):"
+        f" decode + timeline {cpu_decode / n * 1e6:.1f} us, pipeline {cpu / n * 1e6:.1f} us"
     )
-    print(f"  CPU per sample: {cpu / len(rec) * 1e6:.1f} us  ({100 * cpu / rec.duration_s:.2f}% of a core)")
     print(
         f"  rep latency (end to report, signal time): median {np.median(lat):.3f} s,"
         f" p90 {np.percentile(lat, 90):.3f} s,"

@@ -302,7 +302,7 @@ class Timeline:
             allowed = self.max_slew * float(x[0] - self._last_x)
             if check.marks_gap:
                 allowed = max(allowed, abs(err))  # across a gap there is no spacing to protect
-            t = cont + float(np.clip(err, -allowed, allowed))
+            t = cont + min(max(err, -allowed), allowed)
         if self._last_t is not None:
             floor = self._last_t + 0.25 * min(period_s, self._last_period_s)
             if t[0] < floor:
