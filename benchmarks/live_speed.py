@@ -1,6 +1,6 @@
 """Live mode cost: CPU per incoming sample, rep latency, and memory over a long stream.
 
-    python benchmarks/live_speed.py [--hours 1] [--rate 100]
+    python benchmarks/live_speed.py [--hours 1] [--rate 100] [--runs 3]
 
 A simulated session is sent as the repcount GATT protocol's notifications (as many samples a frame
 as a 30 ms connection interval holds, at most 19) and taken through what the live command does with
@@ -36,10 +36,38 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def decode(notifications: list[tuple[bytes, float]], config: rg.SensorConfig) -> tuple[list, float]:
+    """Decode and timeline, as the BLE client does for each notification: (batches, CPU s)."""
+    timeline = Timeline()
+    timeline.new_segment()
+    cpu0 = time.process_time()
+    batches = []
+    for data, arrival in notifications:
+        f = rg.decode_frame(data, config)
+        batches += timeline.push(SensorFrame(f.seq, f.t0_us, f.acc, f.gyro, config.sample_period_us), arrival)
+    return batches, time.process_time() - cpu0
+
+
+def stream(batches: list) -> tuple[LivePipeline, list[dict], list[float], float]:
+    """The live pipeline over the batches: (pipeline, events, memory every tenth, CPU s)."""
+    live = LivePipeline()
+    events: list[dict] = []
+    marks = []
+    step = max(1, len(batches) // 10)
+    cpu0 = time.process_time()
+    for i, b in enumerate(batches):
+        events += live.push(b.t_s, b.acc, b.gyro, b.gap_before)
+        if (i + 1) % step == 0:
+            marks.append(rss_mb())
+    events += live.finish()
+    return live, events, marks, time.process_time() - cpu0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=1.0)
     ap.add_argument("--rate", type=float, default=100.0)
+    ap.add_argument("--runs", type=int, default=3, help="CPU figures are the median of this many runs")
     args = ap.parse_args()
     rec, truth = simulate_session(random_config(3, rate_hz=args.rate, duration_s=args.hours * 3600))
     config = simulated_config(rec)
@@ -54,28 +82,15 @@ def main() -> int:
         for i in range(0, len(rec), k)
     ]
 
-    # Decode and timeline, as the BLE client does for each notification.
-    timeline = Timeline()
-    timeline.new_segment()
-    cpu0 = time.process_time()
-    batches = []
-    for data, arrival in notifications:
-        f = rg.decode_frame(data, config)
-        batches += timeline.push(SensorFrame(f.seq, f.t0_us, f.acc, f.gyro, config.sample_period_us), arrival)
-    cpu_decode = time.process_time() - cpu0
+    decode_cpu, pipeline_cpu = [], []
+    for _ in range(args.runs):
+        batches, cpu = decode(notifications, config)
+        decode_cpu.append(cpu)
     del notifications
-
-    live = LivePipeline()
-    events: list[dict] = []
-    marks = []
-    step = max(1, len(batches) // 10)
-    cpu0 = time.process_time()
-    for i, b in enumerate(batches):
-        events += live.push(b.t_s, b.acc, b.gyro, b.gap_before)
-        if (i + 1) % step == 0:
-            marks.append(rss_mb())
-    events += live.finish()
-    cpu = time.process_time() - cpu0
+    for _ in range(args.runs):
+        live, events, marks, cpu = stream(batches)
+        pipeline_cpu.append(cpu)
+    cpu_decode, cpu = float(np.median(decode_cpu)), float(np.median(pipeline_cpu))
     n = sum(len(b) for b in batches)
     received = Recording(
         np.concatenate([b.t_s for b in batches]),
@@ -90,7 +105,8 @@ def main() -> int:
     print(f"live, {rec.duration_s / 3600:.2f} h at {args.rate:g} Hz ({n:,} samples, {k} a notification)")
     total = cpu + cpu_decode
     print(
-        f"  CPU per sample: {total / n * 1e6:.1f} us ({100 * total / rec.duration_s:.2f}% of a core):"
+        f"  CPU per sample (median of {args.runs}): {total / n * 1e6:.1f} us"
+        f" ({100 * total / rec.duration_s:.2f}% of a core):"
         f" decode + timeline {cpu_decode / n * 1e6:.1f} us, pipeline {cpu / n * 1e6:.1f} us"
     )
     print(
