@@ -10,7 +10,6 @@ MAX_WINDOW_S.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from sensor.recording import Gap, Recording, RecordingMeta
 
 from .clean import UniformSignal, extend_uniform
+from .movement_ends import MovementEnds
 from .pullapart import (
     MIN_FULL_REPS,
     RADIUS_TOLERANCE,
@@ -27,81 +27,17 @@ from .pullapart import (
     rest_limit_s,
     session_side,
 )
-from .reps import MIN_REP_DEG, PARTIAL_FRACTION, Rep
+from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
-RUN_EVERY_S = 10.0  # at least this often, in case a movement's end went unnoticed
+RUN_EVERY_S = 10.0  # at least this often while the arm moves, in case a movement's end went unnoticed
 SETTLE_S = 0.05  # a rep ends this far behind the newest sample before it is reported
 QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis is holding still
-MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
-END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
-# Checks after a movement ends, beyond SETTLE_S: its true end comes later by a share of its length
-# (the tail of a smooth, bell-shaped speed profile), and a margin for the batching of samples.
-END_TAIL_SHARE = 0.05  # until the lag is learnt from reps found
-LAG_MEMORY = 5
-CHECK_DELAYS_S = (0.03, 0.12, 0.3, 0.6)  # until the rep it ended has been reported
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
 SET_END_S = 15.0  # no rep for this long after a set's last one (and than a rest within it): it is over
-NEW_SET_GAP_S = 8.0  # a rep this soon after the last one belongs to the same set
-
-
-class MovementEnds:
-    """When to analyse: just after each movement of the arm ends, when a rep may have ended.
-
-    A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
-    END_FRACTION of its peak. Only a movement that turned as far as a rep's smallest excursion can
-    end one, and once the set's outward axis is known, only a return (turning inwards). Cheap per
-    batch: one sum of the batch's rates.
-    """
-
-    def __init__(self) -> None:
-        self.start_s: float | None = None  # the movement going on, if any
-        self.last_s = -np.inf
-        self.peak = 0.0
-        self.angle = 0.0  # how far it turned, rad
-        self.turn = 0.0  # how far about the set's axis (negative inwards), rad
-        self.checks: list[float] = []
-        self.ended_s = -np.inf  # when the movement that set the checks ended
-        self.lags: list[float] = []
-        self.moved = False  # a movement started since the last analysis
-
-    def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
-        speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
-        dt, self.last_s = min(now_s - self.last_s, 0.1), now_s
-        if self.start_s is None:
-            if speed > MOVING_RATE:
-                self.start_s, self.peak, self.angle, self.turn = now_s, speed, 0.0, 0.0
-                self.moved = True
-            return
-        self.peak = max(self.peak, speed)
-        self.angle += speed * dt
-        if axis is not None:
-            self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
-        if speed < END_FRACTION * self.peak:
-            least = math.radians(MIN_REP_DEG)
-            if self.angle >= least and (axis is None or self.turn <= -0.5 * least):
-                tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
-                self.checks = [now_s + SETTLE_S + tail + d for d in CHECK_DELAYS_S]
-                self.ended_s = now_s
-            self.start_s = None
-
-    def found(self, rep_end_s: float) -> None:
-        """A rep ending at `rep_end_s` was reported: the movement that ended it needs no more checks."""
-        if self.checks and rep_end_s >= self.ended_s - 0.5:
-            self.checks = []
-            # How far a rep's end lies behind the moment its movement is seen ending (the slow
-            # tail of the movement), learnt from the last few reps.
-            self.lags = [*self.lags[-(LAG_MEMORY - 1) :], max(0.0, rep_end_s - self.ended_s)]
-
-    def due(self, now_s: float) -> bool:
-        if not self.checks or now_s < self.checks[0]:
-            return False
-        while self.checks and self.checks[0] <= now_s:
-            self.checks.pop(0)
-        return True
 
 
 @dataclass
@@ -135,7 +71,7 @@ class LivePipeline:
         self._gyro: list[np.ndarray] = []
         self._gaps: list[Gap] = []
         self._last_run = -np.inf
-        self._movement = MovementEnds()
+        self._movement = MovementEnds(SETTLE_S)
         self.sets: list[LiveSet] = []
         self.latest_s = 0.0
         self.side: str | None = None  # the arm, once the finished sets agree on it

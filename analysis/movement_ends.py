@@ -1,0 +1,79 @@
+"""When the live pipeline should analyse: just after a movement of the arm that may have ended a rep.
+
+Running the whole analysis on every batch of samples would cost far more than a sensor's stream is
+worth; a rep can only have ended when a movement (the return) just did, so that is when to look.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .reps import MIN_REP_DEG
+
+MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
+END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
+# A rep's end lies behind the moment its movement is seen ending (the slow tail of a bell-shaped
+# speed profile): a share of the movement's length until the lag has been learnt from reps found.
+END_TAIL_SHARE = 0.05
+LAG_MEMORY = 5  # reps the lag is learnt from
+CHECK_DELAYS_S = (0.03, 0.12, 0.3, 0.6)  # after the expected end, until its rep has been reported
+
+
+class MovementEnds:
+    """When to analyse: just after each movement of the arm ends, when a rep may have ended.
+
+    A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
+    END_FRACTION of its peak. Only a movement that turned as far as a rep's smallest excursion can
+    end one, and once the set's outward axis is known, only a return (turning inwards). Cheap per
+    batch: one sum of the batch's rates.
+    """
+
+    def __init__(self, settle_s: float) -> None:
+        self.settle_s = settle_s  # how far behind the newest sample a rep's end must lie to be seen
+        self.start_s: float | None = None  # the movement going on, if any
+        self.last_s = -np.inf
+        self.peak = 0.0
+        self.angle = 0.0  # how far it turned, rad
+        self.turn = 0.0  # how far about the set's axis (negative inwards), rad
+        self.checks: list[float] = []
+        self.ended_s = -np.inf  # when the movement that set the checks ended
+        self.lags: list[float] = []
+        self.moved = False  # a movement started since the last analysis
+
+    def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
+        speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
+        dt, self.last_s = min(now_s - self.last_s, 0.1), now_s
+        if self.start_s is None:
+            if speed > MOVING_RATE:
+                self.start_s, self.peak, self.angle, self.turn = now_s, speed, 0.0, 0.0
+                self.moved = True
+            return
+        self.peak = max(self.peak, speed)
+        self.angle += speed * dt
+        if axis is not None:
+            self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
+        if speed < END_FRACTION * self.peak:
+            least = math.radians(MIN_REP_DEG)
+            if self.angle >= least and (axis is None or self.turn <= -0.5 * least):
+                tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
+                self.checks = [now_s + self.settle_s + tail + d for d in CHECK_DELAYS_S]
+                self.ended_s = now_s
+            self.start_s = None
+
+    def found(self, rep_end_s: float) -> None:
+        """A rep ending at `rep_end_s` was reported: the movement that ended it needs no more checks."""
+        if self.checks and rep_end_s >= self.ended_s - 0.5:
+            self.checks = []
+            # How far a rep's end lies behind the moment its movement is seen ending (the slow
+            # tail of the movement), learnt from the last few reps.
+            self.lags = [*self.lags[-(LAG_MEMORY - 1) :], max(0.0, rep_end_s - self.ended_s)]
+
+    def due(self, now_s: float) -> bool:
+        """Whether an analysis is due now (each check is used once)."""
+        if not self.checks or now_s < self.checks[0]:
+            return False
+        while self.checks and self.checks[0] <= now_s:
+            self.checks.pop(0)
+        return True

@@ -1,0 +1,60 @@
+"""When the live pipeline analyses: just after a movement that may have ended a rep."""
+
+import numpy as np
+import pytest
+
+from analysis.movement_ends import MovementEnds
+
+AXIS = np.array([0.0, 0.0, 1.0])
+
+
+def _feed(ends: MovementEnds, rate_z, t0: float, axis=AXIS, fs: float = 100.0, k: int = 3) -> float:
+    """Feed a rotation rate about z (rad/s) in batches of k samples; returns the last time."""
+    t = t0
+    for i in range(0, len(rate_z), k):
+        g = np.zeros((len(rate_z[i : i + k]), 3))
+        g[:, 2] = rate_z[i : i + k]
+        t = t0 + (i + len(g)) / fs
+        ends.push(t, g, axis)
+    return t
+
+
+def _movement(sign: float, deg: float = 90.0, duration_s: float = 1.0, fs: float = 100.0) -> np.ndarray:
+    # A smooth out-or-back movement: a bell-shaped speed turning `deg` degrees in `duration_s`.
+    x = np.linspace(0, 1, int(duration_s * fs))
+    bell = np.sin(np.pi * x) ** 2
+    return sign * np.radians(deg) * bell / (bell.sum() / fs)
+
+
+def test_only_a_return_schedules_checks_once_the_axis_is_known():
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(+1), 0.0)
+    t = _feed(ends, np.zeros(30), t)
+    assert not ends.checks  # opening the arms ends no rep
+    t = _feed(ends, _movement(-1), t)
+    t = _feed(ends, np.zeros(10), t)
+    assert ends.checks and all(c > ends.ended_s for c in ends.checks)
+
+
+def test_any_large_enough_movement_counts_without_an_axis_but_a_twitch_does_not():
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(+1, deg=3.0, duration_s=0.2), 0.0, axis=None)
+    t = _feed(ends, np.zeros(20), t, axis=None)
+    assert not ends.checks
+    t = _feed(ends, _movement(+1), t, axis=None)
+    _feed(ends, np.zeros(10), t, axis=None)
+    assert ends.checks
+
+
+def test_checks_stop_once_the_rep_is_found_and_the_lag_is_learnt():
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(-1), 0.0)
+    t = _feed(ends, np.zeros(5), t)
+    first = ends.checks[0]
+    assert ends.due(first) and not ends.due(first)  # each check is used once
+    ends.found(ends.ended_s + 0.3)
+    assert not ends.checks and ends.lags == pytest.approx([0.3])
+    # The next return's first check comes the learnt lag after its seen end.
+    t = _feed(ends, _movement(-1), t + 1.0)
+    _feed(ends, np.zeros(5), t)
+    assert abs(ends.checks[0] - (ends.ended_s + 0.05 + 0.3 + 0.03)) < 1e-9
