@@ -75,7 +75,16 @@ def plot_session(result: SessionResult, path: str | Path, title: str = "") -> Pa
             loc="left",
         )
         handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.5) for c in PHASE_COLOURS.values()]
-        ax.legend(handles, list(PHASE_COLOURS), loc="upper right", fontsize=8, ncol=4)
+        # Above the axes, beside the title, so it never hides the last reps' labels.
+        ax.legend(
+            handles,
+            list(PHASE_COLOURS),
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=8,
+            ncol=4,
+            frameon=False,
+        )
     axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
     out = Path(path)
