@@ -10,7 +10,9 @@ MAX_WINDOW_S.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -164,8 +166,17 @@ class LivePipeline:
             after_s=self._after(t0),
             resampled=self._resample(rec, t0),
         )
-        events = self._merge(result, t0, final)
-        events += self._close_finished(rec, result, t0, final)
+
+        # A set is closed on the analysis of the window as a finished stretch, as replaying sees it
+        # (the open-ended one when the stream has ended); worked out only when a set closes.
+        def finished_analysis() -> SessionResult:
+            return process_session(
+                rec, side=self.side, after_s=self._after(t0), resampled=self._resample(rec, t0)
+            )
+
+        finished = (lambda: result) if final else cache(finished_analysis)
+        events = self._merge(result, t0, final, finished)
+        events += self._close_finished(finished, t0, final)
         self._trim(result, t0)
         return events
 
@@ -184,7 +195,9 @@ class LivePipeline:
         open_start = [s.start_s for s in self.sets if not s.closed]
         return max([self._settled_until, *open_start]) + MARGIN_S - t0
 
-    def _merge(self, result: SessionResult, t0: float, final: bool) -> list[dict]:
+    def _merge(
+        self, result: SessionResult, t0: float, final: bool, finished: Callable[[], SessionResult]
+    ) -> list[dict]:
         events: list[dict] = []
         horizon = self.latest_s - (0.0 if final else SETTLE_S)
         for ws in result.sets:
@@ -194,7 +207,7 @@ class LivePipeline:
                 rep_abs = _shift(rep, t0)
                 if rep_abs.end_s > horizon or self._known(rep_abs) or self._settled(rep_abs):
                     continue
-                live = self._set_for(rep_abs, ws, result, t0, events)
+                live = self._set_for(rep_abs, ws, finished, t0, events)
                 self.axis = ws.axis
                 live.reps.append(rep_abs)
                 live.side, live.radius_m, live.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg
@@ -203,19 +216,14 @@ class LivePipeline:
                 self._movement.found(rep_abs.end_s)
         return events
 
-    def _close_finished(self, rec: Recording, result: SessionResult, t0: float, final: bool) -> list[dict]:
-        """Close the sets that nothing has come to for a while. A set's final count is the window's
-        analysis of all of it as a finished stretch (not open-ended), as replaying would give."""
+    def _close_finished(self, finished: Callable[[], SessionResult], t0: float, final: bool) -> list[dict]:
+        """Close the sets that nothing has come to for a while, on the finished analysis."""
         events: list[dict] = []
         due = [s for s in self.sets if not s.closed and s.reps and (final or self.latest_s > s.over_s)]
-        if due and not final:
-            result = process_session(
-                rec, side=self.side, after_s=self._after(t0), resampled=self._resample(rec, t0)
-            )
         for s in due:
-            if not final and self._goes_on(s, self._best_match(s, result, t0), t0, events):
+            if not final and self._goes_on(s, self._best_match(s, finished(), t0), t0, events):
                 continue
-            events += self._close(s, result, t0)
+            events += self._close(s, finished(), t0)
         return events
 
     def _goes_on(self, s: LiveSet, best: SetResult | None, t0: float, events: list[dict]) -> bool:
@@ -265,7 +273,7 @@ class LivePipeline:
         return False
 
     def _set_for(
-        self, rep: Rep, ws: SetResult, result: SessionResult, t0: float, events: list[dict]
+        self, rep: Rep, ws: SetResult, finished: Callable[[], SessionResult], t0: float, events: list[dict]
     ) -> LiveSet:
         current = self.sets[-1] if self.sets else None
         same_set = (
@@ -274,7 +282,7 @@ class LivePipeline:
         if same_set:
             return current
         if current is not None and not current.closed:
-            events += self._close(current, result, t0)
+            events += self._close(current, finished(), t0)
             current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
         live = LiveSet(len(self.sets) + 1, rep.start_s)
         rest = None if current is None or current.end_s is None else rep.start_s - current.end_s
