@@ -197,13 +197,14 @@ def decode_frame(data: bytes, config: SensorConfig) -> Frame:
         raise FrameError(f"frame is {len(data)} bytes but its sample count {n} needs {need}")
     counts = np.frombuffer(data, dtype="<i2", count=6 * n, offset=FRAME_HEADER_SIZE).reshape(n, 6)
     counts = counts.astype(np.int16)  # native byte order, writable copy
+    values = counts.astype(np.float64)
     return Frame(
         version=version,
         seq=seq,
         t0_us=t0_us,
         counts=counts,
-        acc=counts[:, :3].astype(np.float64) * config.acc_lsb_mps2,
-        gyro=counts[:, 3:].astype(np.float64) * config.gyro_lsb_rads,
+        acc=values[:, :3] * config.acc_lsb_mps2,
+        gyro=values[:, 3:] * config.gyro_lsb_rads,
         period_s=config.sample_period_s,
     )
 
@@ -355,12 +356,14 @@ class SequenceTracker:
     _last_seq: int | None = field(default=None, repr=False)
     _last_end_us: float | None = field(default=None, repr=False)
     _seen: deque[int] = field(default_factory=deque, repr=False)
+    _seen_set: set[int] = field(default_factory=set, repr=False)  # the same numbers, for a quick lookup
     _unwrapper: TimestampUnwrapper = field(default_factory=TimestampUnwrapper, repr=False)
 
     def reset(self) -> None:
         self._last_seq = None
         self._last_end_us = None
         self._seen.clear()
+        self._seen_set.clear()
         self._unwrapper.reset()
 
     def update(self, seq: int, t0_us: int, n: int = 1) -> FrameCheck:
@@ -370,7 +373,7 @@ class SequenceTracker:
             t0 = self._unwrapper.unwrap(t0_us)
             self._accept(seq, t0, n)
             return FrameCheck("first", seq, 0, t0, None)
-        if seq in self._seen:
+        if seq in self._seen_set:
             self.duplicates += 1
             return FrameCheck("duplicate", seq, 0, self._unwrapper.unwrap(t0_us), None)
         ahead = (seq - self._last_seq) % SEQ_MODULUS
@@ -394,6 +397,7 @@ class SequenceTracker:
         self.frames_ok += 1
         self._last_seq = seq
         self._seen.append(seq)
+        self._seen_set.add(seq)
         if len(self._seen) > self.history:
-            self._seen.popleft()
+            self._seen_set.discard(self._seen.popleft())
         self._last_end_us = None if self.sample_period_us is None else t0 + n * self.sample_period_us
