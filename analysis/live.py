@@ -141,13 +141,14 @@ class LivePipeline:
         if len(t) < 10:
             return None
         acc, gyro = np.concatenate(self._acc), np.concatenate(self._gyro)
-        self._t, self._acc, self._gyro = [t], [acc], [gyro]
-        # Strictly increasing time: a sample re-sent after a reconnect is dropped here.
-        later = t[1:] > t[:-1]
+        # Strictly increasing time: samples re-sent after a reconnect are dropped here, for good
+        # (each must come after every sample before it, not only the one just before).
+        later = t[1:] > np.maximum.accumulate(t)[:-1]
         if not later.all():
             keep = np.concatenate(([True], later))
             t, acc, gyro = t[keep], acc[keep], gyro[keep]
             self._resampled = None  # samples dropped inside: not merely grown at the end
+        self._t, self._acc, self._gyro = [t], [acc], [gyro]
         t0 = t[0]
         gaps = [Gap(g.start_s - t0, g.end_s - t0, g.reason) for g in self._gaps if g.end_s > t0]
         return Recording(t - t0, acc, gyro, RecordingMeta("live", gaps=gaps))

@@ -123,3 +123,19 @@ def test_reps_are_shown_soon_after_they_end_over_the_suite(suite_slice):
     )
     assert np.median(latency) <= 0.2
     assert np.mean(latency <= 0.3) >= 0.9
+
+
+def test_samples_sent_twice_are_dropped_and_the_count_stays():
+    # After a reconnect a source may send again samples it had sent; they must not count twice.
+    rec, _ = simulate_session(SessionConfig(seed=2, rate_hz=50.0))
+    offline = process_session(rec)
+    live = LivePipeline()
+    n = 2
+    for i in range(0, len(rec), n):
+        live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
+        if i % 500 == 0 and i > 0:  # now and then, the last few batches once more
+            j = max(0, i - 6)
+            live.push(rec.t[j : i + n], rec.acc[j : i + n], rec.gyro[j : i + n])
+    live.finish()
+    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    assert np.all(np.diff(live._t[0]) > 0)
