@@ -19,6 +19,8 @@ RUNS = [
     ["speed.py", "--sessions", "1@100,8@416", "--runs", "3"],
     ["batch_speed.py", "--n", "500", "--runs", "3"],
     ["live_speed.py", "--hours", "1", "--rate", "100"],
+    ["live_speed.py", "--hours", "1", "--rate", "416"],
+    ["live_agreement.py", "--n", "100", "--seed", "0"],
 ]
 
 if __name__ == "__main__":
