@@ -70,23 +70,8 @@ def resample_uniform(rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> UniformSig
     if len(t) < 2:
         raise ValueError("a recording needs at least two samples")
     n = int(np.floor((t[-1] - t[0]) * fs)) + 1
-    grid = t[0] + np.arange(n) / fs
-    edges = np.concatenate((grid - 0.5 / fs, [grid[-1] + 0.5 / fs]))
-    edges = np.clip(edges, t[0], t[-1])
-    edges[-1] = max(edges[-1], edges[-2] + 1e-9)
-    acc = _cell_means(t, rec.acc, edges)
-    gyro = _cell_means(t, rec.gyro, edges)
-    # Zero-width cells at the clipped ends: take the nearest sample.
-    narrow = np.diff(edges) < 0.25 / fs
-    if narrow.any():
-        idx = np.searchsorted(t, grid[narrow]).clip(0, len(t) - 1)
-        acc[narrow], gyro[narrow] = rec.acc[idx], rec.gyro[idx]
-
-    valid = np.ones(n, dtype=bool)
-    holes = _holes(rec)
-    for start, end in holes:
-        valid[(grid > start) & (grid < end)] = False
-    return UniformSignal(grid - t[0], acc, gyro, valid, fs)
+    acc, gyro = _cells(rec, fs, 0, n)
+    return _uniform(rec, fs, acc, gyro)
 
 
 def extend_uniform(prev: UniformSignal | None, rec: Recording, fs: float = ANALYSIS_RATE_HZ) -> UniformSignal:
@@ -102,28 +87,35 @@ def extend_uniform(prev: UniformSignal | None, rec: Recording, fs: float = ANALY
         return resample_uniform(rec, fs)
     n = int(np.floor((t[-1] - t[0]) * fs)) + 1
     keep = len(prev) - 3  # the last cells of prev were cut short by its end
-    first = max(0, int(np.searchsorted(t, t[0] + (keep - 0.5) / fs)) - 1)
-    grid = t[0] + np.arange(keep, n) / fs
+    acc, gyro = _cells(rec, fs, keep, n)
+    return _uniform(rec, fs, np.concatenate((prev.acc[:keep], acc)), np.concatenate((prev.gyro[:keep], gyro)))
+
+
+def _cells(rec: Recording, fs: float, first: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell means of acc and gyro for cells `first` to `n` of the grid, from the samples around them."""
+    t = rec.t
+    i0 = max(0, int(np.searchsorted(t, t[0] + (first - 0.5) / fs)) - 1)
+    grid = t[0] + np.arange(first, n) / fs
     edges = np.concatenate((grid - 0.5 / fs, [grid[-1] + 0.5 / fs]))
-    edges = np.clip(edges, t[first], t[-1])
+    edges = np.clip(edges, t[i0], t[-1])
     edges[-1] = max(edges[-1], edges[-2] + 1e-9)
-    acc = _cell_means(t[first:], rec.acc[first:], edges)
-    gyro = _cell_means(t[first:], rec.gyro[first:], edges)
+    acc = _cell_means(t[i0:], rec.acc[i0:], edges)
+    gyro = _cell_means(t[i0:], rec.gyro[i0:], edges)
+    # Zero-width cells at the clipped ends: take the nearest sample.
     narrow = np.diff(edges) < 0.25 / fs
     if narrow.any():
         idx = np.searchsorted(t, grid[narrow]).clip(0, len(t) - 1)
         acc[narrow], gyro[narrow] = rec.acc[idx], rec.gyro[idx]
-    full_grid = t[0] + np.arange(n) / fs
-    valid = np.ones(n, dtype=bool)
+    return acc, gyro
+
+
+def _uniform(rec: Recording, fs: float, acc: np.ndarray, gyro: np.ndarray) -> UniformSignal:
+    """The resampled signal, with the cells that fall in the recording's holes marked invalid."""
+    grid = rec.t[0] + np.arange(len(acc)) / fs
+    valid = np.ones(len(acc), dtype=bool)
     for start, end in _holes(rec):
-        valid[(full_grid > start) & (full_grid < end)] = False
-    return UniformSignal(
-        full_grid - t[0],
-        np.concatenate((prev.acc[:keep], acc)),
-        np.concatenate((prev.gyro[:keep], gyro)),
-        valid,
-        fs,
-    )
+        valid[(grid > start) & (grid < end)] = False
+    return UniformSignal(grid - rec.t[0], acc, gyro, valid, fs)
 
 
 def _holes(rec: Recording) -> list[tuple[float, float]]:
