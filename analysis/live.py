@@ -23,13 +23,13 @@ from .clean import UniformSignal, extend_uniform
 from .movement_ends import MovementEnds
 from .pullapart import (
     MIN_FULL_REPS,
-    RADIUS_TOLERANCE,
+    fits_arm,
     process_session,
     rep_cycle_s,
     rest_limit_s,
     session_side,
 )
-from .reps import PARTIAL_FRACTION, Rep
+from .reps import Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
@@ -254,11 +254,7 @@ class LivePipeline:
         done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0 and s is not exclude]
         if not done:
             return True
-        main = max(done, key=lambda s: len(s.full))
-        other_side = ws.side != main.side
-        other_radius = abs(ws.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
-        short = ws.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
-        return not (other_side and other_radius) and not short
+        return fits_arm(ws, max(done, key=lambda s: len(s.full)))
 
     def _settled(self, rep: Rep) -> bool:
         """The rep starts before the end of a set that was closed or cancelled: that stretch is

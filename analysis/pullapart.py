@@ -8,6 +8,7 @@ Every step is a pure function of arrays; this module only chains them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 
@@ -83,24 +84,31 @@ def session_side(sets: Iterable[tuple[str | None, int]]) -> str | None:
 
 
 def same_arm(sets: list[SetResult]) -> list[SetResult]:
-    """Drop sets that cannot come from the arm the session's main sets were done with.
+    """Drop sets that cannot come from the arm the session's main sets were done with."""
+    if len(sets) < 2:
+        return sets
+    main = max(sets, key=lambda s: len(s.full_reps))
+    return [s for s in sets if fits_arm(s, main)]
+
+
+class SetShape(Protocol):
+    side: str | None
+    radius_m: float
+    typical_rom_deg: float
+
+
+def fits_arm(s: SetShape, main: SetShape) -> bool:
+    """Whether set `s` can come from the arm, and the place on it, of the session's main set.
 
     The sensor stays on one arm and at one place on it, so every set opens the same way and sweeps
     on about the same radius; wrist twisting or turning round between sets rarely matches both.
     """
-    if len(sets) < 2:
-        return sets
-    main = max(sets, key=lambda s: len(s.full_reps))
-    keep = []
-    for s in sets:
-        other_side = s.side != main.side
-        other_radius = abs(s.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
-        # A "set" whose every rep is short of the session's usual range is a set of partials at
-        # best; fidgeting between sets looks like that.
-        short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
-        if not (other_side and other_radius) and not short:
-            keep.append(s)
-    return keep
+    other_side = s.side != main.side
+    other_radius = abs(s.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
+    # A "set" whose every rep is short of the session's usual range is a set of partials at best;
+    # fidgeting between sets looks like that.
+    short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
+    return not (other_side and other_radius) and not short
 
 
 def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
