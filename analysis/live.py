@@ -155,7 +155,7 @@ class LivePipeline:
 
     def _run(self, final: bool = False) -> list[dict]:
         self._last_run = self.latest_s
-        self._movement.moved = self._movement.start_s is not None
+        self._movement.analysed()
         rec = self._window()
         if rec is None or rec.duration_s < 2.0:
             return []
@@ -296,19 +296,18 @@ class LivePipeline:
         self.sets.append(live)
         return live
 
-    def _close(self, s: LiveSet, result: SessionResult | None = None, t0: float = 0.0) -> list[dict]:
-        """Close a set with the window's analysis of all of it, as replaying the recording would
-        give; a set that analysis no longer holds (a few movements between sets that looked like
-        the start of one) is cancelled."""
-        if result is not None and s.reps:
-            best = self._best_match(s, result, t0)
-            # Too few full reps: only a set still going on may hold one (the replay's rule).
-            if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
-                return self._cancel(s)
-            s.reps = [_shift(r, t0) for r in best.reps]
-            s.side = best.side
+    def _close(self, s: LiveSet, result: SessionResult, t0: float) -> list[dict]:
+        """Close a set (it holds reps) with the window's finished analysis of all of it, as
+        replaying the recording would give; a set that analysis no longer holds (a few movements
+        between sets that looked like the start of one) is cancelled."""
+        best = self._best_match(s, result, t0)
+        # Too few full reps: only a set still going on may hold one (the replay's rule).
+        if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
+            return self._cancel(s)
+        s.reps = [_shift(r, t0) for r in best.reps]
+        s.side = best.side
         s.closed = True
-        s.end_s = s.reps[-1].end_s if s.reps else s.start_s
+        s.end_s = s.reps[-1].end_s
         self._settled_until = max(self._settled_until, s.end_s)
         # The arm, once two finished sets or more say so, as the replay decides it: one set alone
         # can have misread which way the arms open.

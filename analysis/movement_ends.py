@@ -62,6 +62,10 @@ class MovementEnds:
                 self.ended_s = now_s
             self.start_s = None
 
+    def analysed(self) -> None:
+        """An analysis ran: only a movement going on or started from now on is new to it."""
+        self.moved = self.start_s is not None
+
     def found(self, rep_end_s: float) -> None:
         """A rep ending at `rep_end_s` was reported: the movement that ended it needs no more checks."""
         if self.checks and rep_end_s >= self.ended_s - 0.5:
