@@ -5,20 +5,26 @@ import pytest
 
 from analysis.live import LivePipeline
 from analysis.pullapart import process_session
-from repcount.simulator import SessionConfig, simulate_session
+from repcount.simulator import SessionConfig, simulate_session, suite_configs
+
+
+def stream(rec):
+    """Feed a recording to the live pipeline as a sensor sends it: per 30 ms connection interval
+    (at most 19 samples fit MTU 247). Returns (pipeline, events)."""
+    live = LivePipeline()
+    events = []
+    n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
+    for i in range(0, len(rec), n):
+        events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
+    events += live.finish()
+    return live, events
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_live_counts_match_replay(seed):
     rec, truth = simulate_session(SessionConfig(seed=seed, rate_hz=50.0))
     offline = process_session(rec)
-    live = LivePipeline()
-    events = []
-    # What a sensor sends per 30 ms connection interval (at most 19 samples fit MTU 247).
-    n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
-    for i in range(0, len(rec), n):
-        events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
-    events += live.finish()
+    live, events = stream(rec)
     assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
     for ls, os_ in zip(live.sets, offline.sets):
         for a, b in zip(ls.reps, os_.reps):
@@ -34,17 +40,10 @@ def test_live_counts_match_replay(seed):
 def test_a_set_the_replay_does_not_hold_is_cancelled():
     # Moving the arms just after a set (suite session 45771133) looks like the start of a new set in
     # the live window for a while; the replay holds no set there, so live cancels it and renumbers.
-    from repcount.simulator import suite_configs
-
     config = next(c for c in suite_configs(12, 5) if c.seed == 45771133)
     rec, _ = simulate_session(config)
     offline = process_session(rec)
-    live = LivePipeline()
-    events = []
-    n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
-    for i in range(0, len(rec), n):
-        events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
-    events += live.finish()
+    live, events = stream(rec)
     assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
     cancelled = [e for e in events if e["type"] == "set_cancelled"]
     assert len(cancelled) >= 1
@@ -80,17 +79,10 @@ def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
 @pytest.fixture(scope="module")
 def suite_slice():
     """Live and replay on a slice of the simulator suite (every rate, placement and device)."""
-    from repcount.simulator import suite_configs
-
     runs = []
     for config in suite_configs(8, 0):
         rec, _ = simulate_session(config)
-        live = LivePipeline()
-        events = []
-        n = min(19, max(1, round(0.03 * rec.meta.nominal_rate_hz)))
-        for i in range(0, len(rec), n):
-            events += live.push(rec.t[i : i + n], rec.acc[i : i + n], rec.gyro[i : i + n])
-        events += live.finish()
+        live, events = stream(rec)
         runs.append((rec, process_session(rec), live, events))
     return runs
 
