@@ -24,6 +24,12 @@ def _pairs(text: str | None, option: str) -> dict[str, str] | None:
     return out
 
 
+def _print_json(doc: dict) -> None:
+    # One string, one write: json.dump writes every token to the stream on its own, which takes
+    # longer than the JSON itself for an hour's reps.
+    sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+
+
 def analyze(args: argparse.Namespace) -> int:
     if Path(args.path).is_dir():
         from repcount.batch import recordings_in
@@ -46,8 +52,7 @@ def analyze(args: argparse.Namespace) -> int:
 
         plot_session(result, args.plot, title=f"{Path(args.path).name}: {result.total_reps} reps")
     if args.json:
-        json.dump(report_dict(result, str(args.path), rec.meta.format), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        _print_json(report_dict(result, str(args.path), rec.meta.format))
     else:
         print_table(result, str(args.path), rec.meta.format)
         if args.plot:
@@ -73,8 +78,7 @@ def analyze_folder(args: argparse.Namespace, paths: list[Path]) -> int:
         jobs=args.jobs,
     )
     if args.json:
-        json.dump(batch_dict(batch), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        _print_json(batch_dict(batch))
     else:
         print_summary(batch, root=args.path)
     return exit_status(batch)
