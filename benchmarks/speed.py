@@ -54,6 +54,7 @@ analysis.process = timed(analysis.process, "analyse")
 status = repcount.cli.main(["analyze", sys.argv[1], "--json"])
 spent.update(imports=t1 - t0, total=time.perf_counter() - t0, status=status)
 print(json.dumps(spent), file=sys.stderr)
+import gc; gc.freeze()  # and exit as the `repcount` command does (repcount.cli.run)
 """
 
 _IMPORTS = """
@@ -181,7 +182,8 @@ def command(hours: float, rate: float, fmt: str, runs: int) -> None:
     print(
         f"  {fmt:<20} {med['wall']:6.2f} s wall  (user {med['user']:5.2f} + sys {med['sys']:5.2f} s CPU), "
         f"peak {med['rss_mb']:5.0f} MB | start-up {med['imports']:.2f}  read {med['read']:.2f}  "
-        f"analyse {med['analyse']:.2f}  report {other:.2f} s | reading {100 * med['read'] / work:.0f}% "
+        f"analyse {med['analyse']:.2f}  report {other:.2f}  interpreter start and exit "
+        f"{med['wall'] - med['total']:.2f} s | reading {100 * med['read'] / work:.0f}% "
         f"of read+analyse | {size / 1e6:.0f} MB on disk{f' (written in {made:.0f} s)' if made > 1 else ''}"
     )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from sensor.errors import InputError
 
@@ -168,5 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The `repcount` command: `main`, then a quick exit."""
+    status = main()
+    # Shutting down, the interpreter walks every object numpy, pandas and scipy made, more than
+    # once: 0.1-0.15 s, a tenth of analysing an hour. Frozen objects are left out of those walks.
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
