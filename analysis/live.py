@@ -305,7 +305,7 @@ class LivePipeline:
         if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
             return self._cancel(s)
         s.reps = [_shift(r, t0) for r in best.reps]
-        s.side = best.side
+        s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
         s.closed = True
         s.end_s = s.reps[-1].end_s
         self._settled_until = max(self._settled_until, s.end_s)

@@ -80,6 +80,7 @@ SAME_POSE_DEG = 25.0
 # stay down longer than this.
 AWAY_S = 6.5
 BACK_DEG = 15.0  # this close to the pose again (gravity followed within a second): the arm came back
+YOUNG_BREAK_S = 0.5  # a pose at a live window's end may break off this long and still be held
 
 
 def pose_runs(
@@ -105,8 +106,8 @@ def pose_runs(
     stable = np.zeros(len(up), dtype=bool)
     stable[h:-h] = cos > np.cos(np.radians(POSE_CHANGE_DEG))
     runs = list(zip(*(e.tolist() for e in true_runs(stable))))
-    if open_end and runs and runs[-1][1] == len(up) - h and runs[-1][1] - runs[-1][0] >= fs:
-        runs[-1] = (runs[-1][0], len(up) + int(MIN_POSE_S * fs))  # long enough to be kept
+    if open_end:
+        runs = _young_run(runs, stable[: len(up) - h], fs, len(up) + int(MIN_POSE_S * fs))
     # Excursions from a pose that come back to it (rows, a stumble) are no change of pose, however
     # many follow each other; only leaving it for good (arms lowered between sets) ends a run. Short
     # steady moments count too: back in the pose (the reps between two rows, or before the first
@@ -120,6 +121,24 @@ def pose_runs(
         else:
             merged[k:] = [(merged[k][0], b)]
     return [(a, min(b, len(up))) for a, b in merged if b - a >= MIN_POSE_S * fs]
+
+
+def _young_run(
+    runs: list[tuple[int, int]], stable: np.ndarray, fs: float, stop: int
+) -> list[tuple[int, int]]:
+    """`runs` with a pose that is held up to the end of a live window made a run that is kept (one
+    ending at `stop`), once it has lasted a second.
+
+    A set's first rep wobbles gravity for a moment, and the filters read the window's last samples
+    less surely, so a pose counts as held to the end when it breaks off for less than YOUNG_BREAK_S
+    only, within that much of the end.
+    """
+    brk = int(YOUNG_BREAK_S * fs)
+    starts, stops = true_runs(fill_short_gaps(stable, brk))
+    if len(starts) == 0 or stops[-1] < len(stable) - brk or stops[-1] - starts[-1] < fs:
+        return runs
+    a = int(starts[-1])
+    return [r for r in runs if r[1] <= a] + [(a, stop)]
 
 
 class _Poses:
