@@ -12,7 +12,7 @@ import numpy as np
 
 from .reps import MIN_REP_DEG
 
-MOVING_RATE = 0.5  # rad/s: the arm turning faster than this is making a movement
+MOVING_RATE = 0.3  # rad/s: the arm turning faster than this is making a movement
 END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this share of its peak
 # A rep's end lies behind the moment its movement is seen ending (the slow tail of a bell-shaped
 # speed profile): a share of the movement's length until the lag has been learnt from reps found.

@@ -280,7 +280,7 @@ def _set_result(
     if pull_aparts < min_full or typical < MIN_SET_ROM_DEG:
         return None
     radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
-    if radius > MAX_RADIUS_M:
+    if radius > MAX_RADIUS_M and not (min_full < MIN_FULL_REPS and radius < 2 * MAX_RADIUS_M):
         return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
