@@ -206,7 +206,10 @@ class LivePipeline:
                 continue
             for rep in ws.reps:
                 rep_abs = _shift(rep, t0)
-                if rep_abs.end_s > horizon or self._known(rep_abs) or self._settled(rep_abs):
+                if self._known(rep_abs) or self._settled(rep_abs):
+                    continue
+                if rep_abs.end_s > horizon:
+                    self._movement.expect(rep_abs.end_s)
                     continue
                 live = self._set_for(rep_abs, ws, finished, t0, events)
                 self.axis = ws.axis

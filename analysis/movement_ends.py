@@ -74,6 +74,13 @@ class MovementEnds:
             # tail of the movement), learnt from the last few reps.
             self.lags = [*self.lags[-(LAG_MEMORY - 1) :], max(0.0, rep_end_s - self.ended_s)]
 
+    def expect(self, rep_end_s: float) -> None:
+        """An analysis saw a rep ending at `rep_end_s`, too recently to report: look again as soon
+        as that end has settled (its movement may have ended later than the learnt lag says)."""
+        check = rep_end_s + self.settle_s
+        if check not in self.checks:
+            self.checks = sorted([*self.checks, check])
+
     def due(self, now_s: float) -> bool:
         """Whether an analysis is due now (each check is used once)."""
         if not self.checks or now_s < self.checks[0]:

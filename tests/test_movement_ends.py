@@ -58,3 +58,18 @@ def test_checks_stop_once_the_rep_is_found_and_the_lag_is_learnt():
     t = _feed(ends, _movement(-1), t + 1.0)
     _feed(ends, np.zeros(5), t)
     assert abs(ends.checks[0] - (ends.ended_s + 0.05 + 0.3 + 0.03)) < 1e-9
+
+
+def test_a_rep_seen_too_recently_is_looked_at_again_once_it_has_settled():
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(-1), 0.0)
+    t = _feed(ends, np.zeros(5), t)
+    scheduled = list(ends.checks)
+    # The analysis at the last check sees the rep end later than the learnt lag said.
+    late_end = scheduled[-1] + 0.02
+    while ends.checks:
+        assert ends.due(ends.checks[0])
+    ends.expect(late_end)
+    ends.expect(late_end)  # the next analysis sees it too: still one check
+    assert ends.checks == [pytest.approx(late_end + 0.05)]
+    assert not ends.due(late_end + 0.04) and ends.due(late_end + 0.05)
