@@ -108,7 +108,9 @@ def fits_arm(s: SetShape, main: SetShape) -> bool:
     # A "set" whose every rep is short of the session's usual range is a set of partials at best;
     # fidgeting between sets looks like that.
     short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
-    return not (other_side and other_radius) and not short
+    # Far inside the main set's radius: turning about the forearm itself (a twist, a fidget).
+    inside = s.radius_m < RADIUS_TOLERANCE * 0.5 * main.radius_m
+    return not (other_side and other_radius) and not short and not inside
 
 
 def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,8 @@
 import numpy as np
 
 from analysis import process
+from analysis.pullapart import fits_arm
+from analysis.results import SetResult
 from analysis.sets import pose_runs
 from repcount.simulator import SessionConfig, simulate_session
 
@@ -60,6 +62,34 @@ def test_a_pose_near_the_working_one_between_rests_does_not_join_two_sets():
     runs = _runs_s(_gravity([(20.0, 0.0), *between, (20.0, 0.0)]))
     set_runs = [r for r in runs if r[1] - r[0] >= 15.0]
     assert len(set_runs) == 2, runs
+
+
+def test_a_live_window_ending_in_a_young_pose_keeps_it_through_a_brief_wobble():
+    # Arms down, raised for the first rep; the rep wobbles gravity 40 degrees for 0.3 s near the
+    # window's end. The pose counts as held to the end (a run reaching past it), not as left.
+    up = _gravity([(10.0, 90.0), (2.0, 0.0), (0.3, 40.0), (0.5, 0.0)])
+    runs = pose_runs(up, FS, open_end=True)
+    assert runs[-1][1] >= len(up) and runs[-1][0] / FS < 11.5, runs
+    # Offline (the recording is complete) a pose this short is no run at all.
+    assert all(b / FS < 10.5 for _, b in pose_runs(up, FS)), pose_runs(up, FS)
+    # Lowering the arms at a window's end is not a young pose.
+    up = _gravity([(10.0, 0.0), (1.5, 45.0), (1.0, 90.0)])
+    assert all(b < len(up) for _, b in pose_runs(up, FS, open_end=True))
+
+
+def _set(side: str, radius_m: float, rom_deg: float = 70.0) -> SetResult:
+    s = SetResult(index=0, reps=[], axis=np.zeros(3), typical_rom_deg=rom_deg, radius_m=radius_m)
+    s.side = side
+    return s
+
+
+def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
+    main = _set("left", 0.5)
+    assert fits_arm(_set("left", 0.4), main)
+    assert fits_arm(_set("right", 0.45), main)  # one set can misread which way the arms open
+    assert not fits_arm(_set("right", 0.15), main)  # the other way and another place on the arm
+    assert not fits_arm(_set("left", 0.04), main)  # turning about the forearm itself: a fidget
+    assert not fits_arm(_set("left", 0.5, rom_deg=30.0), main)  # every rep short: no set
 
 
 def _armband_rows(seed: int) -> SessionConfig:
