@@ -178,6 +178,8 @@ class LivePipeline:
         finished = (lambda: result) if final else cache(finished_analysis)
         events = self._merge(result, t0, final, finished)
         events += self._close_finished(finished, t0, final)
+        if any(e["type"] == "rep" for e in events):
+            events += self._withdraw_misfits()
         self._trim(result, t0)
         return events
 
@@ -316,26 +318,42 @@ class LivePipeline:
         # can have misread which way the arms open.
         finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
         self.side = session_side(finished) if len(finished) >= 2 else None
-        return [
-            {
-                "type": "set_end",
-                "set": s.index,
-                "t_s": round(s.end_s, 3),
-                "reps": len(s.full),
-                "partial": len(s.reps) - len(s.full),
-            }
-        ]
+        end = {
+            "type": "set_end",
+            "set": s.index,
+            "t_s": round(s.end_s, 3),
+            "reps": len(s.full),
+            "partial": len(s.reps) - len(s.full),
+        }
+        return [end, *self._withdraw_misfits()]
+
+    def _withdraw_misfits(self) -> list[dict]:
+        """Cancel the finished sets that do not fit the arm of the session's main set, as the
+        replay's `same_arm` drops them: a set at the session's start, before any main set was
+        known, can be the arms coming up read as a short set."""
+        if len(self.sets) < 2:
+            return []
+        main = max(self.sets, key=lambda d: len(d.full))  # the open set too, once it leads
+        if len(main.full) < 3:
+            return []
+        misfits = [d for d in self.sets if d.closed and d is not main and not fits_arm(d, main)]
+        return [ev for d in misfits for ev in self._cancel(d)]
 
     def _cancel(self, s: LiveSet) -> list[dict]:
+        """Drop a set that turned out to be none; the sets after it (if it was finished already)
+        move up a number."""
+        k = self.sets.index(s)
         self.sets.remove(s)
+        for later in self.sets[k:]:
+            later.index -= 1
         self._settled_until = max(self._settled_until, s.reps[-1].end_s)
-        previous = self.sets[-1] if self.sets else None
+        finished = [d for d in self.sets if d.closed and d.end_s is not None]
         return [
             {
                 "type": "set_cancelled",
                 "set": s.index,
                 "t_s": round(self.latest_s, 3),
-                "rest_since_s": None if previous is None else round(previous.end_s or 0.0, 3),
+                "rest_since_s": round(finished[-1].end_s, 3) if finished else None,
             }
         ]
 

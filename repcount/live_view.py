@@ -80,6 +80,13 @@ class LiveState:
                 self.set_roms.append(ev["rom_deg"])
                 self.set_tempos.append(ev["tempo"])
             self.cues = [c for c in ev["flags"] if c != "gap"] + (["partial rep"] if ev["partial"] else [])
+        elif kind == "set_cancelled" and ev["set"] <= len(self.totals):
+            # A finished set was no set after all (it did not fit the session's arm): the sets
+            # after it move up a number.
+            del self.totals[ev["set"] - 1]
+            self.set_index -= 1
+            if not self.in_set:
+                self.reps = self.totals[-1] if self.totals else 0
         elif kind == "set_cancelled":
             # What looked like a set's first reps was not one: back to the rest after the last set.
             self.set_index, self.in_set = ev["set"] - 1, False

@@ -52,6 +52,39 @@ def test_a_set_the_replay_does_not_hold_is_cancelled():
     assert [e["reps"] for e in ends] == [len(s.full_reps) for s in offline.sets]
 
 
+def test_a_finished_set_that_does_not_fit_the_session_s_arm_is_withdrawn():
+    # Raising the arms at the start of suite session 2060182556 reads as a short set that opens
+    # the other way, finished before any main set was known. The replay drops it against the
+    # session's main set; live withdraws it once the next set outnumbers it, and renumbers.
+    config = next(c for c in suite_configs(60, 0) if c.seed == 2060182556)
+    rec, _ = simulate_session(config)
+    offline = process_session(rec)
+    live, events = stream(rec)
+    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    kinds = [(e["type"], e.get("set")) for e in events if e["type"] != "rep"]
+    withdrawn = kinds.index(("set_cancelled", 1))
+    assert ("set_end", 1) in kinds[:withdrawn]  # it had been finished
+    after = [e for e in events[events.index(next(e for e in events if e["type"] == "set_cancelled")) :]]
+    first_set_reps = [e for e in after if e["type"] == "rep" and e["set"] == 1]
+    assert first_set_reps, "the next set's reps go on as set 1"
+    ends = [e for e in after if e["type"] == "set_end"]
+    assert [e["set"] for e in ends] == list(range(1, len(offline.sets) + 1))
+
+
+def test_view_drops_a_finished_set_that_is_withdrawn():
+    from repcount.live_view import LiveState
+
+    state = LiveState()
+    state.apply({"type": "set_start", "set": 1, "t_s": 1.0})
+    state.apply({"type": "set_end", "set": 1, "t_s": 6.0, "reps": 2, "partial": 0})
+    state.apply({"type": "set_start", "set": 2, "t_s": 10.0})
+    state.apply({"type": "set_cancelled", "set": 1, "t_s": 18.0, "rest_since_s": None})
+    assert (state.set_index, state.in_set, state.totals) == (1, True, [])
+    state.apply({"type": "set_end", "set": 1, "t_s": 70.0, "reps": 15, "partial": 0})
+    state.apply({"type": "set_cancelled", "set": 1, "t_s": 90.0, "rest_since_s": None})
+    assert (state.set_index, state.in_set, state.totals, state.reps) == (0, False, [], 0)
+
+
 def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
     from repcount.live_view import LiveState
 
