@@ -366,6 +366,11 @@ class LivePipeline:
             keep_from = result.sets[-1].start_s + t0 - CONTEXT_S  # a set is forming
         else:
             keep_from = self.latest_s - IDLE_WINDOW_S
+        # Never from inside a finished set: analysed from its middle, its last reps can read as a
+        # short set of their own.
+        for s in self.sets:
+            if s.closed and s.end_s is not None and s.start_s - MARGIN_S < keep_from < s.end_s + MARGIN_S:
+                keep_from = s.start_s - CONTEXT_S
         keep_from = max(keep_from, self.latest_s - MAX_WINDOW_S)
         i = int(np.searchsorted(t, keep_from))
         if i > 0:
