@@ -57,11 +57,18 @@ class LiveSet:
     def full(self) -> list[Rep]:
         return [r for r in self.reps if not r.partial]
 
+    _over: tuple[tuple[int, float], float] | None = field(default=None, repr=False, compare=False)
+
     @property
     def over_s(self) -> float:
         """When the set is over if no rep comes: after the longest rest the replay keeps within a
-        set, and the rep that would follow it."""
-        return self.reps[-1].end_s + max(SET_END_S, rest_limit_s(self.reps) + rep_cycle_s(self.reps))
+        set, and the rep that would follow it. (Asked after every batch once a set has paused, so
+        worked out again only when its reps change.)"""
+        key = (len(self.reps), self.reps[-1].end_s)
+        if self._over is None or self._over[0] != key:
+            wait = max(SET_END_S, rest_limit_s(self.reps) + rep_cycle_s(self.reps))
+            self._over = (key, self.reps[-1].end_s + wait)
+        return self._over[1]
 
 
 class LivePipeline:
