@@ -108,8 +108,9 @@ def fits_arm(s: SetShape, main: SetShape) -> bool:
     # A "set" whose every rep is short of the session's usual range is a set of partials at best;
     # fidgeting between sets looks like that.
     short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
-    # Far inside the main set's radius: turning about the forearm itself (a twist, a fidget).
-    inside = s.radius_m < RADIUS_TOLERANCE * 0.5 * main.radius_m
+    # Far inside the main set's radius: turning about the forearm itself (a twist, a fidget). A set
+    # without a clean rep has no radius (0) and is not judged by it.
+    inside = 0.0 < s.radius_m < RADIUS_TOLERANCE * 0.5 * main.radius_m
     return not (other_side and other_radius) and not short and not inside
 
 

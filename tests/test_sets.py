@@ -89,6 +89,7 @@ def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
     assert fits_arm(_set("right", 0.45), main)  # one set can misread which way the arms open
     assert not fits_arm(_set("right", 0.15), main)  # the other way and another place on the arm
     assert not fits_arm(_set("left", 0.04), main)  # turning about the forearm itself: a fidget
+    assert fits_arm(_set("left", 0.0), main)  # no clean rep to read a radius from: not judged by it
     assert not fits_arm(_set("left", 0.5, rom_deg=30.0), main)  # every rep short: no set
 
 
