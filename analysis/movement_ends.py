@@ -26,7 +26,7 @@ class MovementEnds:
 
     A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
     END_FRACTION of its peak. Only a movement that turned as far as a rep's smallest excursion can
-    end one, and once the set's outward axis is known, only a return (turning inwards). Cheap per
+    end one, and once the set's outward axis is known, only one that returns (turns inwards). Cheap per
     batch: one sum of the batch's rates.
     """
 
@@ -37,6 +37,7 @@ class MovementEnds:
         self.peak = 0.0
         self.angle = 0.0  # how far it turned, rad
         self.turn = 0.0  # how far about the set's axis (negative inwards), rad
+        self.furthest = 0.0  # the furthest outward turn so far within the movement, rad
         self.checks: list[float] = []
         self.ended_s = -np.inf  # when the movement that set the checks ended
         self.lags: list[float] = []
@@ -47,16 +48,19 @@ class MovementEnds:
         dt, self.last_s = min(now_s - self.last_s, 0.1), now_s
         if self.start_s is None:
             if speed > MOVING_RATE:
-                self.start_s, self.peak, self.angle, self.turn = now_s, speed, 0.0, 0.0
+                self.start_s, self.peak, self.angle, self.turn, self.furthest = now_s, speed, 0.0, 0.0, 0.0
                 self.moved = True
             return
         self.peak = max(self.peak, speed)
         self.angle += speed * dt
         if axis is not None:
             self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
+            self.furthest = max(self.furthest, self.turn)
         if speed < END_FRACTION * self.peak:
             least = math.radians(MIN_REP_DEG)
-            if self.angle >= least and (axis is None or self.turn <= -0.5 * least):
+            # Inwards since its furthest point: a hold that wobbles joins the way out and the return
+            # into one movement, which turns about as far in as out.
+            if self.angle >= least and (axis is None or self.turn <= self.furthest - 0.5 * least):
                 tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
                 self.checks = [now_s + self.settle_s + tail + d for d in CHECK_DELAYS_S]
                 self.ended_s = now_s

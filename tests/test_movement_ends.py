@@ -73,3 +73,15 @@ def test_a_rep_seen_too_recently_is_looked_at_again_once_it_has_settled():
     ends.expect(late_end)  # the next analysis sees it too: still one check
     assert ends.checks == [pytest.approx(late_end + 0.05)]
     assert not ends.due(late_end + 0.04) and ends.due(late_end + 0.05)
+
+
+def test_a_return_joined_to_the_way_out_by_a_wobbling_hold_still_schedules_checks():
+    # The hold never slows below a fifth of the peak speed, so out, hold and return are one
+    # movement that ends about where it started: it returned all the same.
+    ends = MovementEnds(settle_s=0.05)
+    wobble = np.tile([0.6, 0.6, -0.6, -0.6], 25)  # 1 s at 100 Hz, no net turn
+    t = _feed(ends, np.concatenate((_movement(+1, 50.0)[:80], wobble)), 0.0, k=2)
+    assert ends.start_s is not None  # the way out has not ended
+    t = _feed(ends, _movement(-1, 50.0)[20:], t, k=2)
+    _feed(ends, np.zeros(10), t, k=2)
+    assert ends.checks
