@@ -19,6 +19,8 @@ from scipy.linalg.lapack import dtbtrs
 
 from sensor.recording import Recording
 
+from .stats import median
+
 ANALYSIS_RATE_HZ = 50.0  # well above the few Hz of arm motion, cheap for 8-hour sessions
 
 
@@ -40,7 +42,7 @@ def gap_threshold_s(t: np.ndarray) -> float:
     """Spacing above which two samples are taken to have missing data between them."""
     if len(t) < 3:
         return np.inf
-    return max(4.0 * float(np.median(np.diff(t))), 0.1)
+    return max(4.0 * float(median(np.diff(t))), 0.1)
 
 
 def _cell_means(t: np.ndarray, x: np.ndarray, edges: np.ndarray) -> np.ndarray:

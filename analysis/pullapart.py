@@ -21,7 +21,7 @@ from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, se
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
 from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
-from .stats import median
+from .stats import median, percentiles
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 MAX_RADIUS_M = 1.0
@@ -123,7 +123,7 @@ def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarr
     """
     n = len(up)
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
-    ref = unit(np.median(up[middle], axis=0))
+    ref = unit(median(up[middle]))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
     # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
     steady = fill_short_gaps(steady, int(AWAY_S * fs))
@@ -157,7 +157,7 @@ def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool
         return 1.0 if len(far) == 0 or dev[far[0]] > 0 else -1.0
     line = np.linspace(base0, base1, b - a + 1)
     dev = theta[a : b + 1] - line
-    low, high = np.percentile(dev, [2, 98])
+    low, high = percentiles(dev, (2, 98))
     return 1.0 if high >= -low else -1.0
 
 
@@ -242,7 +242,7 @@ def analyse_set(
 
 def rep_cycle_s(reps: list[Rep]) -> float:
     """How long a rep of the set typically takes, out and back."""
-    return float(np.median([r.end_s - r.start_s for r in reps]))
+    return float(median(np.array([r.end_s - r.start_s for r in reps])))
 
 
 def rest_limit_s(reps: list[Rep]) -> float:
@@ -312,10 +312,10 @@ def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, re
     if len(spans) == 0:
         return 0.0
     # The least-squares normal equations of every rep at once, from running sums over the set.
-    w = gyro @ unit(np.median(acc, axis=0))
+    w = gyro @ unit(median(acc))
     design = np.column_stack((np.ones_like(w), w * w, np.gradient(w) * fs))
     sums = np.zeros((len(w) + 1, 3, 6))
     sums[1:] = np.cumsum(np.einsum("ni,nj->nij", design, np.hstack((design, acc))), axis=0)
     normal = sums[spans[:, 1]] - sums[spans[:, 0]]
     coef = np.linalg.pinv(normal[:, :, :3]) @ normal[:, :, 3:]  # pinv: a rep without swing stays finite
-    return float(np.median(np.linalg.norm(coef[:, 1], axis=1)))
+    return float(median(np.linalg.norm(coef[:, 1], axis=1)))

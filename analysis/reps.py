@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .peaks import prominent_peaks
+from .stats import percentiles
 
 SPEED_FRACTION = 0.05
 # Share of a movement spent at each end below SPEED_FRACTION of its peak speed under the
@@ -103,7 +104,7 @@ def find_reps(t: np.ndarray, rate: np.ndarray, fs: float, min_deg: float = MIN_R
     theta = angle_deg(rate, fs)
     if len(theta) < 8:
         return []
-    low, high = np.percentile(theta, [2, 98])  # one call: each costs more than the arithmetic
+    low, high = percentiles(theta, (2, 98))
     spread = float(high - low)
     prominence = max(min_deg, 0.18 * spread)
     wlen = int(40 * fs)
@@ -155,7 +156,7 @@ def mark_partials(reps: list[Rep], fraction: float = PARTIAL_FRACTION) -> float:
         return 0.0
     # The typical range comes from the arcs; a row is judged against it like any other rep.
     arcs = [r for r in reps if "rowing" not in r.flags] or reps
-    typical = float(np.percentile([r.rom_deg for r in arcs], 75))
+    typical = float(percentiles([r.rom_deg for r in arcs], (75,))[0])
     for r in reps:
         r.partial = r.rom_deg < fraction * typical
     return typical

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .clean import fill_short_gaps, moving_mean, true_runs
+from .stats import median
 
 ACTIVE_RATE = 0.25  # rad/s, RMS of the vertical rate over the window while repping
 VERTICAL_SHARE = 0.6  # vertical RMS over total RMS
@@ -165,7 +166,7 @@ class _Poses:
         if key not in self._pose:
             # A few hundred samples spread over the run give its median as well as all of them.
             step = max(1, (run[1] - run[0]) // 256)
-            p = np.median((self.quick if quick else self.up)[run[0] : run[1] : step], axis=0)
+            p = median((self.quick if quick else self.up)[run[0] : run[1] : step])
             self._pose[key] = p / np.linalg.norm(p)
         return self._pose[key]
 

@@ -49,3 +49,20 @@ def test_local_maxima_flat_tops():
     x = np.array([0, 1, 1, 1, 0, 2, 2, 3, 3, 0, 5, 5])
     np.testing.assert_array_equal(local_maxima(x.astype(float)), [2, 7])
 
+
+
+def test_percentiles_and_median_are_numpy_s_to_the_last_bit():
+    from analysis.stats import median, percentiles
+
+    rng = np.random.default_rng(3)
+    for trial in range(3000):
+        n = int(rng.integers(1, 2500))
+        x = rng.normal(size=n) * rng.uniform(0.1, 100.0)
+        if trial % 3 == 0:
+            x = np.round(x)  # ties
+        q = (2.0, 98.0) if trial % 2 else tuple(rng.uniform(0.0, 100.0, size=3))
+        np.testing.assert_array_equal(percentiles(x, q), np.percentile(x, q))
+        np.testing.assert_array_equal(median(x), np.median(x))
+    y = rng.normal(size=(1001, 3))
+    np.testing.assert_array_equal(median(y), np.median(y, axis=0))
+    np.testing.assert_array_equal(median(y[:1000]), np.median(y[:1000], axis=0))
