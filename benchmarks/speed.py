@@ -9,7 +9,9 @@ minute and 1.2 GB to simulate, and each format of it 0.7-1.5 GB of disk). Prints
 - start-up: the imports `repcount analyze` needs, module by module, in a fresh interpreter;
 - the pipeline alone, on the recording in memory, in samples per second;
 - per session and format: `repcount analyze PATH --json` in a fresh process: wall time, CPU time
-  (user and system), peak memory, and its split into start-up, reading and analysing.
+  (user and system), peak memory, and its split into start-up, reading, analysing and the rest
+  (waiting for the pipeline's import where it outlasts the reading, writing the report), and the
+  interpreter's own start and exit.
 Sessions longer than 2 h are run only in --long-formats: writing 8 h in every format takes
 minutes and gigabytes each, and the readers share one CSV parser.
 """
@@ -34,11 +36,13 @@ import _sessions  # noqa: E402
 REPO = _sessions.REPO
 LONG_H = 2.0
 
-# Run in the child: the real command, with the reader and the pipeline wrapped in timers.
+# Run in the child: the real command, with the reader and the pipeline wrapped in timers. "read" holds
+# what the pipeline's import adds beyond the reading it overlaps.
 _CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-import analysis, analysis.pullapart, repcount.cli, repcount.report, sensor.readers
+# What the command imports before it reads; it imports the pipeline (scipy.linalg) while reading.
+import analysis, repcount.cli, repcount.report, sensor.readers
 t1 = time.perf_counter()
 spent = {"read": 0.0, "analyse": 0.0}
 def timed(fn, key):
@@ -182,7 +186,7 @@ def command(hours: float, rate: float, fmt: str, runs: int) -> None:
     print(
         f"  {fmt:<20} {med['wall']:6.2f} s wall  (user {med['user']:5.2f} + sys {med['sys']:5.2f} s CPU), "
         f"peak {med['rss_mb']:5.0f} MB | start-up {med['imports']:.2f}  read {med['read']:.2f}  "
-        f"analyse {med['analyse']:.2f}  report {other:.2f}  interpreter start and exit "
+        f"analyse {med['analyse']:.2f}  rest {other:.2f}  interpreter start and exit "
         f"{med['wall'] - med['total']:.2f} s | reading {100 * med['read'] / work:.0f}% "
         f"of read+analyse | {size / 1e6:.0f} MB on disk{f' (written in {made:.0f} s)' if made > 1 else ''}"
     )
