@@ -18,7 +18,7 @@ END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this 
 # speed profile): a share of the movement's length until the lag has been learnt from reps found.
 END_TAIL_SHARE = 0.05
 LAG_MEMORY = 5  # reps the lag is learnt from
-CHECK_DELAYS_S = (0.03, 0.12, 0.3, 0.6)  # after the expected end, until its rep has been reported
+CHECK_DELAYS_S = (0.03, 0.15)  # after the expected end, until its rep has been reported
 
 
 class MovementEnds:
