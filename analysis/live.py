@@ -39,6 +39,7 @@ QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
+KEPT_SOURCES = 4  # finished sets whose samples are kept until the arm is known
 SET_END_S = 15.0  # no rep for this long after a set's last one (and than a rest within it): it is over
 
 
@@ -52,6 +53,9 @@ class LiveSet:
     side: str | None = None
     radius_m: float = 0.0
     typical_rom_deg: float = 0.0
+    # Its samples (with the context before), kept from its close until the session's arm is known,
+    # should that arm say it opened the other way: (recording, its start time).
+    source: tuple[Recording, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def full(self) -> list[Rep]:
@@ -88,6 +92,7 @@ class LivePipeline:
         self.phase = ""  # "out", "hold", "return" or "pause" while a set is going on
         self.samples = 0
         self._settled_until = -np.inf  # reps starting before this were decided on for good
+        self._current: tuple[Recording, float] | None = None  # the window being analysed, its start
         self._resampled: tuple[float, UniformSignal] | None = None  # (window start, its resampling)
 
     # -- input -------------------------------------------------------------------------------
@@ -167,6 +172,7 @@ class LivePipeline:
         if rec is None or rec.duration_s < 2.0:
             return []
         t0 = float(self._t[0][0])
+        self._current = (rec, t0)
         result = process_session(
             rec,
             open_end=not final,
@@ -323,6 +329,8 @@ class LivePipeline:
         self._settled_until = max(self._settled_until, s.end_s)
         # The arm, once two finished sets or more say so, as the replay decides it: one set alone
         # can have misread which way the arms open.
+        if self.side is None:
+            self._keep_source(s)
         finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
         self.side = session_side(finished) if len(finished) >= 2 else None
         end = {
@@ -332,7 +340,47 @@ class LivePipeline:
             "reps": len(s.full),
             "partial": len(s.reps) - len(s.full),
         }
-        return [end, *self._withdraw_misfits()]
+        return [end, *self._revise_other_side(), *self._withdraw_misfits()]
+
+    def _keep_source(self, s: LiveSet) -> None:
+        """Keep a finished set's samples while the session's arm is unknown (a few sets at most)."""
+        assert self._current is not None
+        rec, t0 = self._current
+        a = int(np.searchsorted(rec.t, s.start_s - t0 - CONTEXT_S))
+        gaps = [Gap(g.start_s - rec.t[a], g.end_s - rec.t[a], g.reason) for g in rec.meta.gaps]
+        part = Recording(rec.t[a:] - rec.t[a], rec.acc[a:], rec.gyro[a:], RecordingMeta("live", gaps=gaps))
+        s.source = (part, t0 + float(rec.t[a]))
+        kept = [d for d in self.sets if d.source is not None]
+        for d in kept[:-KEPT_SOURCES]:
+            d.source = None
+
+    def _revise_other_side(self) -> list[dict]:
+        """Once the finished sets agree on the arm, analyse again those that seemed to open the other
+        way, with that arm, as the replay does (`process_session`'s vote); then drop the samples kept."""
+        if self.side is None:
+            return []
+        events = []
+        for d in self.sets:
+            if d.closed and d.side != self.side and d.source is not None:
+                rec, t0 = d.source
+                redone = process_session(rec, side=self.side)
+                best = self._best_match(d, redone, t0)
+                if best is not None and sum(not r.partial for r in best.reps) >= MIN_FULL_REPS:
+                    d.reps = [_shift(r, t0) for r in best.reps]
+                    d.side, d.radius_m, d.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
+                    d.end_s = d.reps[-1].end_s
+                    events.append(
+                        {
+                            "type": "set_revised",
+                            "set": d.index,
+                            "t_s": round(self.latest_s, 3),
+                            "reps": len(d.full),
+                            "partial": len(d.reps) - len(d.full),
+                        }
+                    )
+        for d in self.sets:
+            d.source = None
+        return events
 
     def _withdraw_misfits(self) -> list[dict]:
         """Cancel the finished sets that do not fit the arm of the session's main set, as the

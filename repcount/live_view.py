@@ -92,6 +92,10 @@ class LiveState:
             self.set_index, self.in_set = ev["set"] - 1, False
             self.reps = self.totals[-1] if self.totals else 0
             self.last_rep, self.cues, self.rest_started_s = None, [], ev.get("rest_since_s")
+        elif kind == "set_revised" and ev["set"] <= len(self.totals):
+            # The session's arm, once known, says a finished set opened the other way: its count
+            # as analysed again with that arm.
+            self.totals[ev["set"] - 1] = ev["reps"]
         elif kind == "set_end":
             self.in_set = False
             self.reps = ev["reps"]
@@ -155,6 +159,8 @@ def plain_line(ev: dict) -> str | None:
         return f"{ev['t_s']:8.1f}s  set {ev['set']} done: {ev['reps']} reps"
     if kind == "set_cancelled":
         return f"{ev['t_s']:8.1f}s  set {ev['set']} cancelled: not a set after all"
+    if kind == "set_revised":
+        return f"{ev['t_s']:8.1f}s  set {ev['set']} recounted with the session's arm: {ev['reps']} reps"
     if kind in ("connected", "link_lost", "reconnected"):
         return f"{ev.get('t_s', 0.0):8.1f}s  {kind.replace('_', ' ')}" + (
             f" {ev['device']}" if "device" in ev else ""

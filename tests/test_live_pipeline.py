@@ -71,6 +71,23 @@ def test_a_finished_set_that_does_not_fit_the_session_s_arm_is_withdrawn():
     assert [e["set"] for e in ends] == list(range(1, len(offline.sets) + 1))
 
 
+def test_a_first_set_that_seemed_to_open_the_other_way_is_recounted_once_the_arm_is_known():
+    # Suite session 1650908218 (seed 5): raising the arms turns the forearm, and the first set reads
+    # as opening to the left. The replay redoes it with the arm its sets vote for; live does the
+    # same once its finished sets agree, and sends the new count.
+    config = next(c for c in suite_configs(40, 5) if c.seed == 1650908218)
+    rec, _ = simulate_session(config)
+    offline = process_session(rec)
+    live, events = stream(rec)
+    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    assert {s.side for s in live.sets} == {s.side for s in offline.sets} == {"right"}
+    revised = [e for e in events if e["type"] == "set_revised"]
+    assert [(e["set"], e["reps"]) for e in revised] == [(1, len(offline.sets[0].full_reps))]
+    first_end = next(e for e in events if e["type"] == "set_end" and e["set"] == 1)
+    assert first_end["reps"] != revised[0]["reps"]  # it had closed with the other arm's count
+    assert all(s.source is None for s in live.sets)  # the samples kept for it are let go
+
+
 def test_view_drops_a_finished_set_that_is_withdrawn():
     from repcount.live_view import LiveState
 
@@ -83,6 +100,19 @@ def test_view_drops_a_finished_set_that_is_withdrawn():
     state.apply({"type": "set_end", "set": 1, "t_s": 70.0, "reps": 15, "partial": 0})
     state.apply({"type": "set_cancelled", "set": 1, "t_s": 90.0, "rest_since_s": None})
     assert (state.set_index, state.in_set, state.totals, state.reps) == (0, False, [], 0)
+
+
+def test_view_takes_a_revised_count():
+    from repcount.live_view import LiveState, plain_line
+
+    state = LiveState()
+    for k, reps in ((1, 8), (2, 10)):
+        state.apply({"type": "set_start", "set": k, "t_s": 100.0 * k})
+        state.apply({"type": "set_end", "set": k, "t_s": 100.0 * k + 30, "reps": reps, "partial": 0})
+    ev = {"type": "set_revised", "set": 1, "t_s": 226.0, "reps": 9, "partial": 1}
+    state.apply(ev)
+    assert state.totals == [9, 10] and state.set_index == 2
+    assert "set 1" in plain_line(ev) and "9 reps" in plain_line(ev)
 
 
 def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
