@@ -39,6 +39,7 @@ QUIET_RATE = 0.3  # rad/s: the arm turning slower than this about the set's axis
 CONTEXT_S = 30.0  # kept before the current set (count-in, pose, bias)
 IDLE_WINDOW_S = 60.0  # kept while no set is going on
 MAX_WINDOW_S = 600.0  # a set longer than this is analysed in its last ten minutes only
+BACK_UP_S = 5.0  # the arms cannot be lowered after a set and raised for the next in less
 KEPT_SOURCES = 4  # finished sets whose samples are kept until the arm is known
 SET_END_S = 15.0  # no rep for this long after a set's last one (and than a rest within it): it is over
 
@@ -227,6 +228,8 @@ class LivePipeline:
                     self._movement.expect(rep_abs.end_s)
                     continue
                 live = self._set_for(rep_abs, ws, finished, t0, events)
+                if live is None:
+                    continue
                 self.axis = ws.axis
                 live.reps.append(rep_abs)
                 live.side, live.radius_m, live.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg
@@ -289,7 +292,8 @@ class LivePipeline:
 
     def _set_for(
         self, rep: Rep, ws: SetResult, finished: Callable[[], SessionResult], t0: float, events: list[dict]
-    ) -> LiveSet:
+    ) -> LiveSet | None:
+        """The live set `rep` (of the analysed set `ws`) belongs to, started if new; None to wait."""
         current = self.sets[-1] if self.sets else None
         same_set = (
             current is not None and not current.closed and ws.start_s + t0 <= current.reps[-1].end_s + 1.0
@@ -297,6 +301,12 @@ class LivePipeline:
         if same_set:
             return current
         if current is not None and not current.closed:
+            # A young set too soon after the open one for the arms to have come down and up again,
+            # which the finished analysis does not hold apart: the window's end may have split one
+            # set for a moment. Wait for its next rep.
+            soon = ws.start_s + t0 - current.reps[-1].end_s < BACK_UP_S
+            if soon and not _holds(finished(), ws):
+                return None
             events += self._close(current, finished(), t0)
             current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
         live = LiveSet(len(self.sets) + 1, rep.start_s)
@@ -431,6 +441,14 @@ class LivePipeline:
         if i > 0:
             self._t, self._acc, self._gyro = [t[i:]], [self._acc[0][i:]], [self._gyro[0][i:]]
             self._gaps = [g for g in self._gaps if g.end_s > keep_from]
+
+
+def _holds(result: SessionResult, ws: SetResult) -> bool:
+    """Whether `result` holds a set (of MIN_FULL_REPS full reps) where `ws` lies (both of one window)."""
+    return any(
+        d.start_s < ws.end_s and d.end_s > ws.start_s and len(d.full_reps) >= MIN_FULL_REPS
+        for d in result.sets
+    )
 
 
 def _shift(rep: Rep, dt: float) -> Rep:
