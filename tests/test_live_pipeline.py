@@ -20,6 +20,17 @@ def stream(rec):
     return live, events
 
 
+def live_and_replay(n: int, suite_seed: int, seed: int):
+    """Suite session `seed` of `suite_configs(n, suite_seed)`, streamed live and replayed: (replay,
+    live pipeline, events), after checking that both hold the same full-rep count in every set."""
+    config = next(c for c in suite_configs(n, suite_seed) if c.seed == seed)
+    rec, _ = simulate_session(config)
+    offline = process_session(rec)
+    live, events = stream(rec)
+    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    return offline, live, events
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_live_counts_match_replay(seed):
     rec, truth = simulate_session(SessionConfig(seed=seed, rate_hz=50.0))
@@ -41,11 +52,7 @@ def test_a_set_the_replay_does_not_hold_is_cancelled():
     # A few rows after the first set of suite session 554931898 (seed 0) look like the start of a new
     # set in the live window for a while; the replay holds no set there, so live cancels it and
     # renumbers.
-    config = next(c for c in suite_configs(60, 0) if c.seed == 554931898)
-    rec, _ = simulate_session(config)
-    offline = process_session(rec)
-    live, events = stream(rec)
-    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    offline, live, events = live_and_replay(60, 0, 554931898)
     cancelled = [e for e in events if e["type"] == "set_cancelled"]
     assert len(cancelled) >= 1
     ends = [e for e in events if e["type"] == "set_end"]
@@ -57,11 +64,7 @@ def test_a_finished_set_that_does_not_fit_the_session_s_arm_is_withdrawn():
     # Raising the arms at the start of suite session 2060182556 reads as a short set that opens
     # the other way, finished before any main set was known. The replay drops it against the
     # session's main set; live withdraws it once the next set outnumbers it, and renumbers.
-    config = next(c for c in suite_configs(60, 0) if c.seed == 2060182556)
-    rec, _ = simulate_session(config)
-    offline = process_session(rec)
-    live, events = stream(rec)
-    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    offline, live, events = live_and_replay(60, 0, 2060182556)
     kinds = [(e["type"], e.get("set")) for e in events if e["type"] != "rep"]
     withdrawn = kinds.index(("set_cancelled", 1))
     assert ("set_end", 1) in kinds[:withdrawn]  # it had been finished
@@ -76,11 +79,7 @@ def test_a_first_set_that_seemed_to_open_the_other_way_is_recounted_once_the_arm
     # Suite session 1650908218 (seed 5): raising the arms turns the forearm, and the first set reads
     # as opening to the left. The replay redoes it with the arm its sets vote for; live does the
     # same once its finished sets agree, and sends the new count.
-    config = next(c for c in suite_configs(40, 5) if c.seed == 1650908218)
-    rec, _ = simulate_session(config)
-    offline = process_session(rec)
-    live, events = stream(rec)
-    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    offline, live, events = live_and_replay(40, 5, 1650908218)
     assert {s.side for s in live.sets} == {s.side for s in offline.sets} == {"right"}
     revised = [e for e in events if e["type"] == "set_revised"]
     assert [(e["set"], e["reps"]) for e in revised] == [(1, len(offline.sets[0].full_reps))]
@@ -93,11 +92,7 @@ def test_a_set_split_for_a_moment_at_the_window_s_end_is_not_closed_early():
     # Suite session 614658427 (seed 7): 1.3 s after a rep, the open-ended analysis reads the next
     # rep as the start of a new set, which the finished analysis does not hold. Live waits for the
     # next rep instead of closing the set there, and keeps it whole as the replay does.
-    config = next(c for c in suite_configs(60, 7) if c.seed == 614658427)
-    rec, _ = simulate_session(config)
-    offline = process_session(rec)
-    live, events = stream(rec)
-    assert [len(s.full) for s in live.sets] == [len(s.full_reps) for s in offline.sets]
+    offline, live, events = live_and_replay(60, 7, 614658427)
     assert not any(e["type"] == "set_cancelled" for e in events)
 
 
