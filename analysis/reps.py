@@ -90,11 +90,20 @@ def movement_bounds(t: np.ndarray, speed: np.ndarray, lo: int, hi: int) -> tuple
     # The last sample below the level before the peak and the first one after it (argmax of a
     # boolean array stops at the first True; no index array is built).
     before = speed[:m][::-1] < level
-    a = m - 1 - int(before.argmax()) if before.any() else 0
     after = speed[m:] < level
-    b = m + int(after.argmax()) - 1 if after.any() else len(speed) - 2
-    t_a = _crossing(t, speed, a, level) if a < m else float(t[a])
-    t_b = _crossing(t, speed, b, level) if b + 1 < len(speed) else float(t[-1])
+    # Where the speed never falls below the level the movement runs off the end of the data (a live
+    # window that stops mid-movement): that end is the last sample, not a crossing extrapolated from
+    # two samples that do not cross.
+    if before.any():
+        a = m - 1 - int(before.argmax())
+        t_a = _crossing(t, speed, a, level)
+    else:
+        t_a = float(t[0])
+    if after.any():
+        b = m + int(after.argmax()) - 1
+        t_b = _crossing(t, speed, b, level) if b + 1 < len(speed) else float(t[-1])
+    else:
+        t_b = float(t[-1])
     span = (t_b - t_a) / (1.0 - 2.0 * EDGE_SHARE)
     return t_a - EDGE_SHARE * span, t_b + EDGE_SHARE * span, m
 
