@@ -57,12 +57,11 @@ class LiveSet:
     # Its samples (with the context before), kept from its close until the session's arm is known,
     # should that arm say it opened the other way: (recording, its start time).
     source: tuple[Recording, float] | None = field(default=None, repr=False, compare=False)
+    _over: tuple[tuple[int, float], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def full(self) -> list[Rep]:
         return [r for r in self.reps if not r.partial]
-
-    _over: tuple[tuple[int, float], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def over_s(self) -> float:
@@ -337,10 +336,10 @@ class LivePipeline:
         s.closed = True
         s.end_s = s.reps[-1].end_s
         self._settled_until = max(self._settled_until, s.end_s)
-        # The arm, once two finished sets or more say so, as the replay decides it: one set alone
-        # can have misread which way the arms open.
         if self.side is None:
             self._keep_source(s)
+        # The arm, once two finished sets or more say so, as the replay decides it: one set alone
+        # can have misread which way the arms open.
         finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
         self.side = session_side(finished) if len(finished) >= 2 else None
         end = {
@@ -358,7 +357,10 @@ class LivePipeline:
         rec, t0 = self._current
         a = int(np.searchsorted(rec.t, s.start_s - t0 - CONTEXT_S))
         gaps = [Gap(g.start_s - rec.t[a], g.end_s - rec.t[a], g.reason) for g in rec.meta.gaps]
-        part = Recording(rec.t[a:] - rec.t[a], rec.acc[a:], rec.gyro[a:], RecordingMeta("live", gaps=gaps))
+        # Copies: a view would hold on to the whole window it was cut from.
+        part = Recording(
+            rec.t[a:] - rec.t[a], rec.acc[a:].copy(), rec.gyro[a:].copy(), RecordingMeta("live", gaps=gaps)
+        )
         s.source = (part, t0 + float(rec.t[a]))
         kept = [d for d in self.sets if d.source is not None]
         for d in kept[:-KEPT_SOURCES]:
@@ -379,6 +381,7 @@ class LivePipeline:
                     d.reps = [_shift(r, t0) for r in best.reps]
                     d.side, d.radius_m, d.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
                     d.end_s = d.reps[-1].end_s
+                    self._settled_until = max(self._settled_until, d.end_s)
                     events.append(
                         {
                             "type": "set_revised",
