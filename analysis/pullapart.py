@@ -25,7 +25,10 @@ from .stats import median, percentiles
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 MAX_RADIUS_M = 1.0
+# A young live set's one or two reps: a slow rep's swing fit is loose, so its radius reads long.
+YOUNG_MAX_RADIUS_M = 2.0
 RADIUS_TOLERANCE = 0.5
+INSIDE_RADIUS_SHARE = 0.25  # a set sweeping on less of the main set's radius turns about the forearm
 SHORT_HOLE_S = 1.0
 REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
 REST_CYCLES = 3.0
@@ -110,7 +113,7 @@ def fits_arm(s: SetShape, main: SetShape) -> bool:
     short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
     # Far inside the main set's radius: turning about the forearm itself (a twist, a fidget). A set
     # without a clean rep has no radius (0) and is not judged by it.
-    inside = 0.0 < s.radius_m < RADIUS_TOLERANCE * 0.5 * main.radius_m
+    inside = 0.0 < s.radius_m < INSIDE_RADIUS_SHARE * main.radius_m
     return not (other_side and other_radius) and not short and not inside
 
 
@@ -283,7 +286,7 @@ def _set_result(
     if pull_aparts < min_full or typical < MIN_SET_ROM_DEG:
         return None
     radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
-    if radius > MAX_RADIUS_M and not (min_full < MIN_FULL_REPS and radius < 2 * MAX_RADIUS_M):
+    if radius > (MAX_RADIUS_M if min_full >= MIN_FULL_REPS else YOUNG_MAX_RADIUS_M):
         return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
