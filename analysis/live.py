@@ -23,6 +23,7 @@ from .clean import UniformSignal, extend_uniform
 from .movement_ends import MovementEnds
 from .pullapart import (
     MIN_FULL_REPS,
+    SURE_RADIUS_REPS,
     fits_arm,
     process_session,
     rep_cycle_s,
@@ -274,7 +275,8 @@ class LivePipeline:
         done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0 and s is not exclude]
         if not done:
             return True
-        return fits_arm(ws, max(done, key=lambda s: len(s.full)))
+        main = max(done, key=lambda s: len(s.full))
+        return fits_arm(ws, main, len(ws.full_reps) >= SURE_RADIUS_REPS)
 
     def _settled(self, rep: Rep) -> bool:
         """The rep starts before the end of a set that was closed or cancelled: that stretch is
@@ -404,7 +406,11 @@ class LivePipeline:
         main = max(self.sets, key=lambda d: len(d.full))  # the open set too, once it leads
         if len(main.full) < 3:
             return []
-        misfits = [d for d in self.sets if d.closed and d is not main and not fits_arm(d, main)]
+        misfits = [
+            d
+            for d in self.sets
+            if d.closed and d is not main and not fits_arm(d, main, len(d.full) >= SURE_RADIUS_REPS)
+        ]
         return [ev for d in misfits for ev in self._cancel(d)]
 
     def _cancel(self, s: LiveSet) -> list[dict]:

@@ -29,6 +29,7 @@ MAX_RADIUS_M = 1.0
 YOUNG_MAX_RADIUS_M = 2.0
 RADIUS_TOLERANCE = 0.5
 INSIDE_RADIUS_SHARE = 0.25  # a set sweeping on less of the main set's radius turns about the forearm
+SURE_RADIUS_REPS = 3  # full reps for a set's radius to be judged against the main set's
 SHORT_HOLE_S = 1.0
 REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
 REST_CYCLES = 3.0
@@ -91,7 +92,7 @@ def same_arm(sets: list[SetResult]) -> list[SetResult]:
     if len(sets) < 2:
         return sets
     main = max(sets, key=lambda s: len(s.full_reps))
-    return [s for s in sets if fits_arm(s, main)]
+    return [s for s in sets if fits_arm(s, main, len(s.full_reps) >= SURE_RADIUS_REPS)]
 
 
 class SetShape(Protocol):
@@ -100,11 +101,13 @@ class SetShape(Protocol):
     typical_rom_deg: float
 
 
-def fits_arm(s: SetShape, main: SetShape) -> bool:
+def fits_arm(s: SetShape, main: SetShape, sure_radius: bool = True) -> bool:
     """Whether set `s` can come from the arm, and the place on it, of the session's main set.
 
     The sensor stays on one arm and at one place on it, so every set opens the same way and sweeps
     on about the same radius; wrist twisting or turning round between sets rarely matches both.
+    `sure_radius`: the set holds enough full reps (SURE_RADIUS_REPS) for its radius to tell a fidget;
+    one or two reps, as a live set starts, read it loosely.
     """
     other_side = s.side != main.side
     other_radius = abs(s.radius_m - main.radius_m) > RADIUS_TOLERANCE * main.radius_m
@@ -113,7 +116,7 @@ def fits_arm(s: SetShape, main: SetShape) -> bool:
     short = s.typical_rom_deg < PARTIAL_FRACTION * main.typical_rom_deg
     # Far inside the main set's radius: turning about the forearm itself (a twist, a fidget). A set
     # without a clean rep has no radius (0) and is not judged by it.
-    inside = 0.0 < s.radius_m < INSIDE_RADIUS_SHARE * main.radius_m
+    inside = sure_radius and 0.0 < s.radius_m < INSIDE_RADIUS_SHARE * main.radius_m
     return not (other_side and other_radius) and not short and not inside
 
 

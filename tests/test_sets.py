@@ -90,6 +90,8 @@ def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
     assert not fits_arm(_set("right", 0.15), main)  # the other way and another place on the arm
     assert not fits_arm(_set("left", 0.04), main)  # turning about the forearm itself: a fidget
     assert fits_arm(_set("left", 0.0), main)  # no clean rep to read a radius from: not judged by it
+    # A live set's first rep or two read the radius loosely: not yet judged a fidget by it.
+    assert fits_arm(_set("left", 0.01), main, sure_radius=False)
     assert not fits_arm(_set("left", 0.5, rom_deg=30.0), main)  # every rep short: no set
 
 
