@@ -92,6 +92,9 @@ def same_arm(sets: list[SetResult]) -> list[SetResult]:
     if len(sets) < 2:
         return sets
     main = max(sets, key=lambda s: len(s.full_reps))
+    if len(main.full_reps) < SURE_RADIUS_REPS:
+        # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
+        return sets
     return [s for s in sets if fits_arm(s, main, len(s.full_reps) >= SURE_RADIUS_REPS)]
 
 

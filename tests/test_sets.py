@@ -83,6 +83,24 @@ def _set(side: str, radius_m: float, rom_deg: float = 70.0) -> SetResult:
     return s
 
 
+def test_sets_are_judged_against_a_main_set_only_once_one_is_sure():
+    from analysis.pullapart import same_arm
+    from analysis.reps import Rep
+
+    def with_reps(s: SetResult, n: int, t0: float) -> SetResult:
+        s.reps = [Rep(t0 + 3 * k, t0 + 3 * k + 1, t0 + 3 * k + 1.2, t0 + 3 * k + 2, 70.0, 100.0)
+                  for k in range(n)]
+        return s
+
+    # The arms coming up read as two reps opening left, then a set's first two reps opening right
+    # on another radius: neither tells the arm yet, so both stay.
+    raise_, young = with_reps(_set("left", 0.17), 2, 0.0), with_reps(_set("right", 0.49), 2, 10.0)
+    assert same_arm([raise_, young]) == [raise_, young]
+    # Once the set holds three full reps it is sure, and the raise does not fit its arm.
+    grown = with_reps(_set("right", 0.49), 3, 10.0)
+    assert same_arm([raise_, grown]) == [grown]
+
+
 def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
     main = _set("left", 0.5)
     assert fits_arm(_set("left", 0.4), main)
