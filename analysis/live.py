@@ -302,11 +302,11 @@ class LivePipeline:
         if same_set:
             return current
         if current is not None and not current.closed:
-            # A young set too soon after the open one for the arms to have come down and up again,
-            # which the finished analysis does not hold apart: the window's end may have split one
-            # set for a moment. Wait for its next rep.
+            # A young set of one rep, too soon after the open one for the arms to have come down and
+            # up again, which the finished analysis does not hold apart: the window's end may have
+            # split one set for a moment. Wait for its next rep.
             soon = ws.start_s + t0 - current.reps[-1].end_s < BACK_UP_S
-            if soon and not _holds(finished(), ws):
+            if soon and len(ws.full_reps) < MIN_FULL_REPS and not _holds(finished(), ws):
                 return None
             events += self._close(current, finished(), t0)
             current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
