@@ -9,9 +9,8 @@ minute and 1.2 GB to simulate, and each format of it 0.7-1.5 GB of disk). Prints
 - start-up: the imports `repcount analyze` needs, module by module, in a fresh interpreter;
 - the pipeline alone, on the recording in memory, in samples per second;
 - per session and format: `repcount analyze PATH --json` in a fresh process: wall time, CPU time
-  (user and system), peak memory, and its split into start-up, reading, analysing and the rest
-  (waiting for the pipeline's import where it outlasts the reading, writing the report), and the
-  interpreter's own start and exit.
+  (user and system), peak memory, and its split into start-up (imports), reading, analysing and
+  the rest (writing the report), and the interpreter's own start and exit.
 Sessions longer than 2 h are run only in --long-formats: writing 8 h in every format takes
 minutes and gigabytes each, and the readers share one CSV parser.
 """
@@ -36,13 +35,11 @@ import _sessions  # noqa: E402
 REPO = _sessions.REPO
 LONG_H = 2.0
 
-# Run in the child: the real command, with the reader and the pipeline wrapped in timers. "read" holds
-# what the pipeline's import adds beyond the reading it overlaps.
+# Run in the child: the real command, with the reader and the pipeline wrapped in timers.
 _CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-# What the command imports before it reads; it imports the pipeline (scipy.linalg) while reading.
-import analysis, repcount.cli, repcount.report, sensor.readers
+import analysis, analysis.pullapart, repcount.cli, repcount.report, sensor.readers
 t1 = time.perf_counter()
 spent = {"read": 0.0, "analyse": 0.0}
 def timed(fn, key):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -45,15 +43,9 @@ def analyze(args: argparse.Namespace) -> int:
     from repcount.report import print_table, report_dict
     from sensor.readers import read_recording
 
-    # The pipeline's imports (scipy.linalg: about 0.1 s) run while the CSV parser, which releases
-    # the GIL, reads the file.
-    pipeline = "analysis.generic" if args.exercise == "generic" else "analysis.pullapart"
-    preload = threading.Thread(target=importlib.import_module, args=(pipeline,), daemon=True)
-    preload.start()
     rec = read_recording(
         args.path, columns=_pairs(args.columns, "--columns"), units=_pairs(args.units, "--units")
     )
-    preload.join()
     if len(rec) < 2:
         raise InputError(args.path, "expected at least two samples")
     result = process(rec, exercise=args.exercise)
