@@ -23,7 +23,7 @@ from .clean import UniformSignal, extend_uniform
 from .movement_ends import MovementEnds
 from .pullapart import (
     MIN_FULL_REPS,
-    SURE_RADIUS_REPS,
+    SURE_SET_REPS,
     fits_arm,
     process_session,
     rep_cycle_s,
@@ -272,11 +272,12 @@ class LivePipeline:
 
     def _plausible(self, ws: SetResult, exclude: LiveSet | None = None) -> bool:
         """The session-level checks of the offline pipeline (`same_arm`), against the sets so far."""
-        done = [s for s in self.sets if len(s.full) >= 3 and s.typical_rom_deg > 0 and s is not exclude]
+        done = [s for s in self.sets if len(s.full) >= SURE_SET_REPS and s.typical_rom_deg > 0]
+        done = [s for s in done if s is not exclude]
         if not done:
             return True
         main = max(done, key=lambda s: len(s.full))
-        return fits_arm(ws, main, len(ws.full_reps) >= SURE_RADIUS_REPS)
+        return fits_arm(ws, main, len(ws.full_reps) >= SURE_SET_REPS)
 
     def _settled(self, rep: Rep) -> bool:
         """The rep starts before the end of a set that was closed or cancelled: that stretch is
@@ -331,27 +332,26 @@ class LivePipeline:
         between sets that looked like the start of one) is cancelled."""
         best = self._best_match(s, result, t0)
         # Too few full reps: only a set still going on may hold one (the replay's rule).
-        if best is None or sum(not r.partial for r in best.reps) < MIN_FULL_REPS:
+        if best is None or len(best.full_reps) < MIN_FULL_REPS:
             return self._cancel(s)
-        s.reps = [_shift(r, t0) for r in best.reps]
-        s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
+        self._take(s, best, t0)
         s.closed = True
-        s.end_s = s.reps[-1].end_s
-        self._settled_until = max(self._settled_until, s.end_s)
         if self.side is None:
             self._keep_source(s)
         # The arm, once two finished sets or more say so, as the replay decides it: one set alone
         # can have misread which way the arms open.
         finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
         self.side = session_side(finished) if len(finished) >= 2 else None
-        end = {
-            "type": "set_end",
-            "set": s.index,
-            "t_s": round(s.end_s, 3),
-            "reps": len(s.full),
-            "partial": len(s.reps) - len(s.full),
-        }
+        end = _count_event("set_end", s, round(s.end_s, 3))
         return [end, *self._revise_other_side(), *self._withdraw_misfits()]
+
+    def _take(self, s: LiveSet, best: SetResult, t0: float) -> None:
+        """Give a live set the reps and shape of `best`, its set in an analysis of the window from t0;
+        nothing before its end changes any more."""
+        s.reps = [_shift(r, t0) for r in best.reps]
+        s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
+        s.end_s = s.reps[-1].end_s
+        self._settled_until = max(self._settled_until, s.end_s)
 
     def _keep_source(self, s: LiveSet) -> None:
         """Keep a finished set's samples while the session's arm is unknown (a few sets at most)."""
@@ -379,20 +379,9 @@ class LivePipeline:
                 rec, t0 = d.source
                 redone = process_session(rec, side=self.side)
                 best = self._best_match(d, redone, t0)
-                if best is not None and sum(not r.partial for r in best.reps) >= MIN_FULL_REPS:
-                    d.reps = [_shift(r, t0) for r in best.reps]
-                    d.side, d.radius_m, d.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
-                    d.end_s = d.reps[-1].end_s
-                    self._settled_until = max(self._settled_until, d.end_s)
-                    events.append(
-                        {
-                            "type": "set_revised",
-                            "set": d.index,
-                            "t_s": round(self.latest_s, 3),
-                            "reps": len(d.full),
-                            "partial": len(d.reps) - len(d.full),
-                        }
-                    )
+                if best is not None and len(best.full_reps) >= MIN_FULL_REPS:
+                    self._take(d, best, t0)
+                    events.append(_count_event("set_revised", d, round(self.latest_s, 3)))
         for d in self.sets:
             d.source = None
         return events
@@ -404,12 +393,12 @@ class LivePipeline:
         if len(self.sets) < 2:
             return []
         main = max(self.sets, key=lambda d: len(d.full))  # the open set too, once it leads
-        if len(main.full) < 3:
+        if len(main.full) < SURE_SET_REPS:
             return []
         misfits = [
             d
             for d in self.sets
-            if d.closed and d is not main and not fits_arm(d, main, len(d.full) >= SURE_RADIUS_REPS)
+            if d.closed and d is not main and not fits_arm(d, main, len(d.full) >= SURE_SET_REPS)
         ]
         return [ev for d in misfits for ev in self._cancel(d)]
 
@@ -450,6 +439,12 @@ class LivePipeline:
         if i > 0:
             self._t, self._acc, self._gyro = [t[i:]], [self._acc[0][i:]], [self._gyro[0][i:]]
             self._gaps = [g for g in self._gaps if g.end_s > keep_from]
+
+
+def _count_event(kind: str, s: LiveSet, t_s: float) -> dict[str, Any]:
+    """A finished set's count: "set_end", or "set_revised" when it is counted again."""
+    full = len(s.full)
+    return {"type": kind, "set": s.index, "t_s": t_s, "reps": full, "partial": len(s.reps) - full}
 
 
 def _holds(result: SessionResult, ws: SetResult) -> bool:

@@ -29,7 +29,7 @@ MAX_RADIUS_M = 1.0
 YOUNG_MAX_RADIUS_M = 2.0
 RADIUS_TOLERANCE = 0.5
 INSIDE_RADIUS_SHARE = 0.25  # a set sweeping on less of the main set's radius turns about the forearm
-SURE_RADIUS_REPS = 3  # full reps for a set's radius to be judged against the main set's
+SURE_SET_REPS = 3  # full reps for a set to judge others by, or to be judged a fidget by its radius
 SHORT_HOLE_S = 1.0
 REST_MIN_S = 10.0  # holding the start position longer than this, and than REST_CYCLES reps, is a rest
 REST_CYCLES = 3.0
@@ -92,10 +92,10 @@ def same_arm(sets: list[SetResult]) -> list[SetResult]:
     if len(sets) < 2:
         return sets
     main = max(sets, key=lambda s: len(s.full_reps))
-    if len(main.full_reps) < SURE_RADIUS_REPS:
+    if len(main.full_reps) < SURE_SET_REPS:
         # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
         return sets
-    return [s for s in sets if fits_arm(s, main, len(s.full_reps) >= SURE_RADIUS_REPS)]
+    return [s for s in sets if fits_arm(s, main, len(s.full_reps) >= SURE_SET_REPS)]
 
 
 class SetShape(Protocol):
@@ -109,7 +109,7 @@ def fits_arm(s: SetShape, main: SetShape, sure_radius: bool = True) -> bool:
 
     The sensor stays on one arm and at one place on it, so every set opens the same way and sweeps
     on about the same radius; wrist twisting or turning round between sets rarely matches both.
-    `sure_radius`: the set holds enough full reps (SURE_RADIUS_REPS) for its radius to tell a fidget;
+    `sure_radius`: the set holds enough full reps (SURE_SET_REPS) for its radius to tell a fidget;
     one or two reps, as a live set starts, read it loosely.
     """
     other_side = s.side != main.side
