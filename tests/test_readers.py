@@ -425,6 +425,86 @@ def test_huge_file_is_refused_with_one_line(monkeypatch):
     assert "\n" not in str(e.value)
 
 
+# --- parsing a named file by path --------------------------------------------------------------
+
+
+def _sample_paths() -> list[Path]:
+    return sorted(p for p in SAMPLES.rglob("*.csv") if p.is_file())
+
+
+def _by_stream(monkeypatch, path: Path) -> Recording:
+    with monkeypatch.context() as m:
+        m.setattr(_csvio, "_parse_by_path", lambda *a, **k: None)
+        return read_recording(path)
+
+
+def _same_recording(a: Recording, b: Recording) -> None:
+    np.testing.assert_array_equal(a.t, b.t)
+    np.testing.assert_array_equal(a.acc, b.acc)
+    np.testing.assert_array_equal(a.gyro, b.gyro)
+    assert a.meta.gaps == b.meta.gaps
+
+
+@pytest.mark.parametrize("path", _sample_paths(), ids=lambda p: p.relative_to(SAMPLES).as_posix())
+def test_reading_by_path_gives_what_the_stream_gives(monkeypatch, path):
+    used = []
+    real = _csvio._parse_by_path
+    monkeypatch.setattr(_csvio, "_parse_by_path", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    try:
+        fast = read_recording(path)
+    except InputError as e:  # a sample that needs options: both routes must say the same
+        with pytest.raises(InputError) as slow:
+            _by_stream(monkeypatch, path)
+        assert str(slow.value) == str(e)
+        return
+    _same_recording(fast, _by_stream(monkeypatch, path))
+    if path.name in ("session.csv", "mps2_us.csv"):
+        assert any(df is not None for df in used)  # the fast route was taken, not fallen back from
+
+
+def _write_generic(path: Path, lines: list[str], newline: str = "\n") -> Path:
+    path.write_bytes(newline.join(lines).encode() + newline.encode())
+    return path
+
+
+def _generic_rows(n: int, extra: callable) -> list[str]:
+    rows = []
+    for i in range(n):
+        rows.append(f"{i / 100:.2f},{0.1 * (i % 7):.1f},0.2,9.8,{0.01 * (i % 5):.2f},0,0,{extra(i)}")
+    return rows
+
+
+HEADER = "time (s),ax (m/s^2),ay (m/s^2),az (m/s^2),gx (rad/s),gy (rad/s),gz (rad/s),note"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_lines_before_the_header_are_skipped_whatever_ends_them(monkeypatch, tmp_path, newline):
+    lines = ["# exported by some app", "", "# more notes", HEADER] + _generic_rows(300, lambda i: "")
+    path = _write_generic(tmp_path / "notes_first.csv", lines, newline)
+    rec = read_recording(path)
+    assert len(rec) == 300 and rec.acc[1, 0] == pytest.approx(0.1)
+    _same_recording(rec, _by_stream(monkeypatch, path))
+
+
+def test_text_far_down_a_column_not_asked_for_still_reads(monkeypatch, tmp_path):
+    # The head shows the last column empty; row 250 has a word in it.
+    path = _write_generic(
+        tmp_path / "late_text.csv", [HEADER] + _generic_rows(400, lambda i: "lap" if i == 250 else "")
+    )
+    rec = read_recording(path)
+    assert len(rec) == 400
+    _same_recording(rec, _by_stream(monkeypatch, path))
+
+
+def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
+    rows = _generic_rows(400, lambda i: "")
+    rows[300] = rows[300].replace(",0.2,", ",oops,", 1)
+    path = _write_generic(tmp_path / "bad_late.csv", [HEADER] + rows)
+    with pytest.raises(InputError) as e:
+        read_recording(path)
+    assert "line 302" in str(e.value) and "oops" in str(e.value)
+
+
 # --- speed ----------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ class Source:
     opener: Callable[[], BinaryIO] = field(repr=False)
     first_line: int = 1  # line number of this source's first line in the real file (slices start later)
     head_opener: Callable[[], BinaryIO] | None = field(default=None, repr=False)  # cheap stream for head()
+    path: Path | None = None  # the file itself, when the source is a whole file on disk
     _head: bytes | None = field(default=None, repr=False)
 
     @property
@@ -71,7 +72,9 @@ class Container:
 
 
 def _file_source(path: Path, name: str, display: str) -> Source:
-    return Source(name=name, display=display, size=path.stat().st_size, opener=lambda: open(path, "rb"))
+    return Source(
+        name=name, display=display, size=path.stat().st_size, opener=lambda: open(path, "rb"), path=path
+    )
 
 
 def _walk(root: Path) -> Iterator[Path]:
