@@ -82,6 +82,7 @@ SAME_POSE_DEG = 25.0
 AWAY_S = 6.5
 BACK_DEG = 15.0  # this close to the pose again (gravity followed within a second): the arm came back
 YOUNG_BREAK_S = 0.5  # a pose at a live window's end may break off this long and still be held
+BACK_CHECK_S = 0.2  # the arm is back in its pose at a live window's end when it is there this long
 
 
 def pose_runs(
@@ -121,6 +122,8 @@ def pose_runs(
             merged.append((a, b))
         else:
             merged[k:] = [(merged[k][0], b)]
+    if open_end:
+        merged = _back_at_end(merged, poses, fs)
     return [(a, min(b, len(up))) for a, b in merged if b - a >= MIN_POSE_S * fs]
 
 
@@ -140,6 +143,18 @@ def _young_run(
         return runs
     a = int(starts[-1])
     return [r for r in runs if r[1] <= a] + [(a, stop)]
+
+
+def _back_at_end(merged: list[tuple[int, int]], poses: _Poses, fs: float) -> list[tuple[int, int]]:
+    """`merged` with the last pose held for MIN_POSE_S that ended inside a live window taken on to
+    its end when the arm is back in it there: the runs after it (the excursion's steady moments, a
+    hold read as a young pose) are part of the excursion."""
+    n = len(poses.up)
+    held = [k for k, (a, b) in enumerate(merged) if b - a >= MIN_POSE_S * fs and b < n]
+    if not held or not poses.back_at_end(merged[held[-1]]):
+        return merged
+    k = held[-1]
+    return merged[:k] + [(merged[k][0], n)]
 
 
 class _Poses:
@@ -189,6 +204,21 @@ class _Poses:
         if self.held(r0) and self.held(r1):
             return bool(self.pose(r0) @ self.pose(r1) > np.cos(np.radians(SAME_POSE_DEG)))
         return bool(self.pose(r0, quick=True) @ self.pose(r1, quick=True) > np.cos(np.radians(BACK_DEG)))
+
+    def back_at_end(self, run: tuple[int, int]) -> bool:
+        """Whether the arm, away from the run's pose since the run ended, is back in it at the end of
+        a live window, and was away for less than AWAY_S.
+
+        The window's last samples cannot show a pose held yet (gravity is compared POSE_STEP_S
+        apart), so a rep that tips the arm out of the pose would otherwise end the set until the
+        arm had been still for a second or two after it; the replay joins the two as one pose.
+        """
+        n = len(self.up)
+        a, b = run
+        if b >= n or n - b >= AWAY_S * self.fs:
+            return False
+        tail = self.quick[n - max(1, int(BACK_CHECK_S * self.fs)) :]
+        return bool(np.all(tail @ self.pose(run) > np.cos(np.radians(BACK_DEG))))
 
     def left(self, run: tuple[int, int], stop: int) -> bool:
         """Whether the arm stayed away from the run's pose for AWAY_S or longer between its end and

@@ -77,6 +77,24 @@ def test_a_live_window_ending_in_a_young_pose_keeps_it_through_a_brief_wobble():
     assert all(b < len(up) for _, b in pose_runs(up, FS, open_end=True))
 
 
+def test_a_live_window_ending_just_after_a_rep_that_tipped_the_arm_keeps_the_pose():
+    # A set on the upper arm: a rep tips the arm 60 degrees for about 2.5 s and the window ends the
+    # moment it is back. The pose is held to the end, as the replay joins it once the arm stays.
+    up = _gravity([(12.0, 0.0), (2.5, 60.0), (0.3, 0.0)])
+    runs = pose_runs(up, FS, open_end=True)
+    assert runs[-1][0] / FS < 1.0 and runs[-1][1] >= len(up), runs
+
+    def working_pose_end(up: np.ndarray, open_end: bool = True) -> int:
+        return max(b for a, b in pose_runs(up, FS, open_end=open_end) if a < FS)
+
+    # Still away at the window's end: the working pose ended where the arm left it.
+    assert working_pose_end(_gravity([(12.0, 0.0), (2.5, 60.0)])) < 12.5 * FS
+    # Back, but after more than AWAY_S away (arms lowered for a rest, raised again): not joined yet.
+    assert working_pose_end(_gravity([(12.0, 0.0), (7.5, 60.0), (0.3, 0.0)])) < 12.5 * FS
+    # Offline the recording is complete, and the arm coming back for 0.3 s is no pose held.
+    assert working_pose_end(up, open_end=False) < 12.5 * FS
+
+
 def _set(side: str, radius_m: float, rom_deg: float = 70.0) -> SetResult:
     s = SetResult(index=0, reps=[], axis=np.zeros(3), typical_rom_deg=rom_deg, radius_m=radius_m)
     s.side = side
