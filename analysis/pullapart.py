@@ -20,7 +20,7 @@ from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tr
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
-from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
+from .sets import AWAY_S, YOUNG_BREAK_S, Region, active_regions, pose_runs, set_windows
 from .stats import median, percentiles
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
@@ -123,17 +123,24 @@ def fits_arm(s: SetShape, main: SetShape, sure_radius: bool = True) -> bool:
     return not (other_side and other_radius) and not short and not inside
 
 
-def working_pose(up: np.ndarray, valid: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+def working_pose(
+    up: np.ndarray, valid: np.ndarray, fs: float, open_end: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The stretch of a region with the arms up in the working pose, and the up vector there.
 
     Raising the arms to the start position, lowering them and walking between sets all turn the
     forearm far from its working pose, so gravity in the sensor frame moves far from where it sits
-    during the set. Returns (reference up, mask of the longest steady stretch).
+    during the set. Returns (reference up, mask of the longest steady stretch). `open_end`: the
+    region stops at the end of a live window, where the low-passed gravity reads a fast rep's swing
+    for a moment; the pose is not taken as left within YOUNG_BREAK_S of that end.
     """
     n = len(up)
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(median(up[middle]))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
+    last = np.flatnonzero(steady[::-1])[:1]  # samples after the last steady one
+    if open_end and len(last) and 0 < last[0] < YOUNG_BREAK_S * fs:
+        steady[n - last[0] :] = valid[n - last[0] :]
     # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
     steady = fill_short_gaps(steady, int(AWAY_S * fs))
     starts, stops = true_runs(steady)
@@ -184,7 +191,9 @@ def analyse_set(
     sl = slice(region.start, region.stop)
     missing = ~sig.valid[sl]
     valid = ~missing | short_holes(missing, sig.fs)  # a rep across a short hole still counts
-    ref, steady = working_pose(up[sl], valid, sig.fs)
+    # A live window that stops inside this set: the set may be too young to hold MIN_FULL_REPS.
+    still_open = open_end and region.stop >= len(sig.t) - sig.fs
+    ref, steady = working_pose(up[sl], valid, sig.fs, still_open)
     gyro = sig.gyro[sl]
     gyro_norm = np.linalg.norm(gyro, axis=1)
     if steady.sum() < sig.fs:
@@ -200,8 +209,6 @@ def analyse_set(
     up_t = tracked_up(sig.acc[sl], gyro, sig.fs)
     up_t *= np.sign(up_t @ axis)[:, None]
     rate = np.where(inside & valid, remove_bias(np.einsum("ij,ij->i", gyro, up_t), gyro, sig.fs), 0.0)
-    # A live window that stops inside this set: the set may be too young to hold MIN_FULL_REPS.
-    still_open = open_end and region.stop >= len(sig.t) - sig.fs
     if side is None:
         sign = outward_sign(rate, sig.fs, steady, still_open)
     else:
