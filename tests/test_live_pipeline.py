@@ -96,6 +96,41 @@ def test_a_set_split_for_a_moment_at_the_window_s_end_is_not_closed_early():
     assert not any(e["type"] == "set_cancelled" for e in events)
 
 
+def _latency_of_rep_ending_near(events: list[dict], end_s: float) -> float:
+    rep = min((e for e in events if e["type"] == "rep"), key=lambda e: abs(e["t_s"] - end_s))
+    assert abs(rep["t_s"] - end_s) < 0.1
+    return rep["reported_s"] - rep["t_s"]
+
+
+def test_a_first_rep_read_the_other_way_round_does_not_hide_the_next_return():
+    # Suite session 152108349 (seed 0, 12.5 Hz): the arms coming up and the first rep's way out read
+    # as a rep opening left; the set opens right. The returns are then outward turns about the set's
+    # axis as it stands, and the next rep (ending at 9.2 s) was seen only with the rep after it, 3 s
+    # late. Until a set holds three full reps every movement may have ended a rep.
+    offline, live, events = live_and_replay(100, 0, 152108349)
+    assert offline.sets[0].side == "right"
+    end = offline.sets[0].reps[0].end_s
+    assert _latency_of_rep_ending_near(events, end) <= 0.3
+
+
+def test_a_rep_that_tips_the_upper_arm_is_shown_when_it_ends():
+    # Suite session 1044168975 (seed 0, armband): the seventh rep tips the upper arm 60 degrees out of
+    # its pose and back. The window ending just after it read the pose as left, so the rep waited for
+    # the next analysis, 5 s later.
+    offline, live, events = live_and_replay(100, 0, 1044168975)
+    ends = [r.end_s for r in offline.sets[0].full_reps]
+    assert max(_latency_of_rep_ending_near(events, e) for e in ends) <= 0.3
+
+
+def test_a_fast_return_at_a_window_s_end_is_not_cut_off_by_the_pose():
+    # Suite session 626520724 (seed 0, 12.5 Hz, rushed reps): low-passed gravity read the fifth
+    # rep's fast return as the arm leaving its pose in the window's last 0.4 s, which cut the return
+    # short; the rep was shown with the next one, 1.9 s late.
+    offline, live, events = live_and_replay(100, 0, 626520724)
+    end = offline.sets[0].full_reps[4].end_s
+    assert _latency_of_rep_ending_near(events, end) <= 0.3
+
+
 def test_view_drops_a_finished_set_that_is_withdrawn():
     from repcount.live_view import LiveState
 
