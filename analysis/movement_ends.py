@@ -19,6 +19,7 @@ END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this 
 END_TAIL_SHARE = 0.05
 LAG_MEMORY = 5  # reps the lag is learnt from
 CHECK_DELAYS_S = (0.03, 0.15)  # after the expected end, until its rep has been reported
+HOLE_S = 0.25  # samples further apart than this: some were lost in between
 
 
 class MovementEnds:
@@ -45,6 +46,10 @@ class MovementEnds:
 
     def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
         speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
+        if self.start_s is not None and now_s - self.last_s > HOLE_S:
+            # Samples were lost: the movement may have ended in the hole (and the next begun), and
+            # its speed would never be seen to fall. Which way it turned last is not known either.
+            self._end(now_s, by_axis=False)
         dt, self.last_s = min(now_s - self.last_s, 0.1), now_s
         if self.start_s is None:
             if speed > MOVING_RATE:
@@ -57,14 +62,20 @@ class MovementEnds:
             self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
             self.furthest = max(self.furthest, self.turn)
         if speed < END_FRACTION * self.peak:
-            least = math.radians(MIN_REP_DEG)
-            # Inwards since its furthest point: a hold that wobbles joins the way out and the return
-            # into one movement, which turns about as far in as out.
-            if self.angle >= least and (axis is None or self.turn <= self.furthest - 0.5 * least):
-                tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
-                self.checks = [now_s + self.settle_s + tail + d for d in CHECK_DELAYS_S]
-                self.ended_s = now_s
-            self.start_s = None
+            self._end(now_s, axis is not None)
+
+    def _end(self, now_s: float, by_axis: bool) -> None:
+        """The movement going on ended by `now_s`: check for a rep once its end has settled, if the
+        movement could have ended one."""
+        assert self.start_s is not None
+        least = math.radians(MIN_REP_DEG)
+        # Inwards since its furthest point: a hold that wobbles joins the way out and the return
+        # into one movement, which turns about as far in as out.
+        if self.angle >= least and (not by_axis or self.turn <= self.furthest - 0.5 * least):
+            tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
+            self.checks = [now_s + self.settle_s + tail + d for d in CHECK_DELAYS_S]
+            self.ended_s = now_s
+        self.start_s = None
 
     def analysed(self) -> None:
         """An analysis ran: only a movement going on or started from now on is new to it."""

@@ -85,3 +85,19 @@ def test_a_return_joined_to_the_way_out_by_a_wobbling_hold_still_schedules_check
     t = _feed(ends, _movement(-1, 50.0)[20:], t, k=2)
     _feed(ends, np.zeros(10), t, k=2)
     assert ends.checks
+
+
+def test_a_return_that_ends_while_samples_are_lost_still_schedules_checks():
+    # The return's last 0.4 s and the next rep's first 0.6 s are lost: the speed is never seen to
+    # fall, and the samples after the hole already belong to the next way out.
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(+1), 0.0)
+    t = _feed(ends, np.zeros(30), t)
+    back, out = _movement(-1), _movement(+1)
+    t = _feed(ends, back[:60], t)
+    assert ends.start_s is not None and not ends.checks
+    resumed = t + 1.0
+    _feed(ends, out[60:], resumed)
+    # Checked just after the samples resume (the rep's end lies in the hole, interpolated), not
+    # once the next way out has ended too.
+    assert ends.checks and resumed < min(ends.checks) < resumed + 0.3
