@@ -37,7 +37,8 @@ LONG_H = 2.0
 
 # Run in the child: the real command, with the reader and the pipeline wrapped in timers.
 _CHILD = """
-import json, sys, time
+import json, os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the `repcount` command does (repcount.cli.run)
 t0 = time.perf_counter()
 import analysis, analysis.pullapart, repcount.cli, repcount.report, sensor.readers
 t1 = time.perf_counter()
