@@ -111,10 +111,12 @@ class LivePipeline:
         self._update_phase(self._gyro[-1])
         # A rep can only have ended just after a movement did: analyse then, and rarely otherwise.
         # The last set's axis tells a return from an opening only within a set (the next one may
-        # be done with another grip), and only once the set is sure which way it opens: a set's
-        # first rep or two can read it the other way round, and every return would then be missed.
-        sure = bool(self.sets) and not self.sets[-1].closed and len(self.sets[-1].full) >= SURE_SET_REPS
-        self._movement.push(self.latest_s, self._gyro[-1], self.axis if sure else None)
+        # be done with another grip). Until the set is sure which way it opens, an opening gets one
+        # look too: a set's first rep or two can read it the other way round, and every return
+        # would then be missed.
+        in_set = bool(self.sets) and not self.sets[-1].closed
+        sure = in_set and len(self.sets[-1].full) >= SURE_SET_REPS
+        self._movement.push(self.latest_s, self._gyro[-1], self.axis if in_set else None, sure)
         # Without any movement since the last analysis, nothing new can be found.
         every = self._movement.moved and self.latest_s - self._last_run >= RUN_EVERY_S
         if self._movement.due(self.latest_s) or every or self._set_may_end():

@@ -44,7 +44,10 @@ class MovementEnds:
         self.lags: list[float] = []
         self.moved = False  # a movement started since the last analysis
 
-    def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None) -> None:
+    def push(self, now_s: float, gyro: np.ndarray, axis: np.ndarray | None, sure: bool = True) -> None:
+        """Take a batch of gyro samples ending at `now_s`. `axis`: the open set's outward rotation
+        axis, if any; `sure`: whether the set has shown enough reps for that axis's sign to be
+        trusted (a first rep can read the set the other way round)."""
         speed = math.sqrt(float(np.vdot(gyro, gyro)) / len(gyro))  # RMS over the batch
         if self.start_s is not None and now_s - self.last_s > HOLE_S:
             # Samples were lost: the movement may have ended in the hole (and the next begun), and
@@ -62,18 +65,22 @@ class MovementEnds:
             self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
             self.furthest = max(self.furthest, self.turn)
         if speed < END_FRACTION * self.peak:
-            self._end(now_s, axis is not None)
+            self._end(now_s, axis is not None, sure)
 
-    def _end(self, now_s: float, by_axis: bool) -> None:
+    def _end(self, now_s: float, by_axis: bool, sure: bool = True) -> None:
         """The movement going on ended by `now_s`: check for a rep once its end has settled, if the
         movement could have ended one."""
         assert self.start_s is not None
         least = math.radians(MIN_REP_DEG)
         # Inwards since its furthest point: a hold that wobbles joins the way out and the return
         # into one movement, which turns about as far in as out.
-        if self.angle >= least and (not by_axis or self.turn <= self.furthest - 0.5 * least):
+        inwards = not by_axis or self.turn <= self.furthest - 0.5 * least
+        if self.angle >= least and (inwards or not sure):
             tail = float(np.median(self.lags)) if self.lags else END_TAIL_SHARE * (now_s - self.start_s)
-            self.checks = [now_s + self.settle_s + tail + d for d in CHECK_DELAYS_S]
+            # An outward movement of a set not sure of its axis is a return only if the axis is the
+            # wrong way round: one look is enough to find out.
+            delays = CHECK_DELAYS_S if inwards else CHECK_DELAYS_S[:1]
+            self.checks = [now_s + self.settle_s + tail + d for d in delays]
             self.ended_s = now_s
         self.start_s = None
 
