@@ -152,6 +152,14 @@ class ClockFit:
         x = np.asarray(sensor_s, dtype=np.float64)
         return x + self._offset + self.slope * (x - self._ref)
 
+    def host_time_of(self, sensor_s: float) -> float:
+        """`host_time` of one time, in plain floats (a frame needs only its first sample's)."""
+        if not self._bins:
+            raise RuntimeError("ClockFit has no points yet")
+        if self._dirty:
+            self._fit()
+        return sensor_s + self._offset + self.slope * (sensor_s - self._ref)
+
 
 @dataclass
 class _Held:
@@ -282,33 +290,35 @@ class Timeline:
             return
         self._expect = (frame.seq + 1) % SEQ_MODULUS
         period_s = frame.period_us * 1e-6
-        x = (check.t0_us + np.arange(frame.n) * frame.period_us) * 1e-6
-        self.clock.add(float(x[-1]), arrival_s)
-        host = self.clock.host_time(x)
+        # Every mapping below is a line in sensor time, so the frame's first sample is worked out in
+        # plain floats and its samples follow it at the fitted rate (numpy on a dozen samples costs
+        # more than the arithmetic).
+        x0 = check.t0_us * 1e-6
+        x_last = (check.t0_us + (frame.n - 1) * frame.period_us) * 1e-6
+        self.clock.add(x_last, arrival_s)
+        target0 = self.clock.host_time_of(x0)
         fresh = self._segment_fresh
         gap = check.marks_gap or (fresh and self._last_t is not None)
         if self.start_host_s is None:
-            self.start_host_s = float(host[0])
-        target = host - self.start_host_s
-        if self._last_t is None:
-            t = target
-        elif fresh or self._last_x is None:
-            # New clock base: nothing to continue from, take the fit as it is.
-            t = target
+            self.start_host_s = target0
+        target0 -= self.start_host_s
+        rate = 1.0 + self.clock.slope
+        if self._last_t is None or fresh or self._last_x is None:
+            # The first frame, or a new clock base: nothing to continue from, take the fit as it is.
+            t0 = target0
         else:
-            rate = 1.0 + self.clock.slope
-            cont = self._last_t + (x - self._last_x) * rate
-            err = float(target[0] - cont[0])
-            allowed = self.max_slew * float(x[0] - self._last_x)
+            cont0 = self._last_t + (x0 - self._last_x) * rate
+            err = target0 - cont0
+            allowed = self.max_slew * (x0 - self._last_x)
             if check.marks_gap:
                 allowed = max(allowed, abs(err))  # across a gap there is no spacing to protect
-            t = cont + min(max(err, -allowed), allowed)
+            t0 = cont0 + min(max(err, -allowed), allowed)
         if self._last_t is not None:
-            floor = self._last_t + 0.25 * min(period_s, self._last_period_s)
-            if t[0] < floor:
-                t = t + (floor - t[0])
+            t0 = max(t0, self._last_t + 0.25 * min(period_s, self._last_period_s))
+        step = period_s * rate
+        t = t0 + np.arange(frame.n) * step
         self._segment_fresh = False
-        self._last_t, self._last_x, self._last_period_s = float(t[-1]), float(x[-1]), period_s
+        self._last_t, self._last_x, self._last_period_s = t0 + (frame.n - 1) * step, x_last, period_s
         self.stats.frames += 1
         self.stats.samples += frame.n
         if gap:

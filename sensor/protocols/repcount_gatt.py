@@ -17,6 +17,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -197,16 +198,22 @@ def decode_frame(data: bytes, config: SensorConfig) -> Frame:
         raise FrameError(f"frame is {len(data)} bytes but its sample count {n} needs {need}")
     counts = np.frombuffer(data, dtype="<i2", count=6 * n, offset=FRAME_HEADER_SIZE).reshape(n, 6)
     counts = counts.astype(np.int16)  # native byte order, writable copy
-    values = counts.astype(np.float64)
+    values = counts * _scales(config.acc_lsb_mps2, config.gyro_lsb_rads)  # one multiply for both
     return Frame(
         version=version,
         seq=seq,
         t0_us=t0_us,
         counts=counts,
-        acc=values[:, :3] * config.acc_lsb_mps2,
-        gyro=values[:, 3:] * config.gyro_lsb_rads,
+        acc=values[:, :3],
+        gyro=values[:, 3:],
         period_s=config.sample_period_s,
     )
+
+
+@lru_cache(maxsize=16)
+def _scales(acc_lsb: float, gyro_lsb: float) -> np.ndarray:
+    """Count to SI factor of each of a sample's six values."""
+    return np.array([acc_lsb] * 3 + [gyro_lsb] * 3)
 
 
 def encode_frame(seq: int, t0_us: int, counts: np.ndarray, version: int = FRAME_VERSION) -> bytes:
