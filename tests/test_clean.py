@@ -109,3 +109,17 @@ def test_extending_a_resampling_gives_the_whole_resampling(rate):
         np.testing.assert_allclose(prev.t, whole.t, atol=1e-12)
         np.testing.assert_allclose(prev.acc, whole.acc, atol=1e-9)
         np.testing.assert_allclose(prev.gyro, whole.gyro, atol=1e-9)
+
+
+def test_gap_threshold_is_four_median_steps_at_least_a_tenth_of_a_second():
+    from analysis.clean import gap_threshold_s
+    from analysis.stats import median
+
+    rng = np.random.default_rng(0)
+    for i in range(2000):
+        step = rng.choice([0.0024, 0.01, 0.025, 0.0250001, 0.04, 0.08])
+        n = int(rng.integers(3, 300))
+        steps = rng.exponential(step, n) if i % 2 else step * (1 + rng.uniform(-0.5, 0.5, n))
+        t = np.cumsum(steps)
+        assert gap_threshold_s(t) == max(4.0 * float(median(np.diff(t))), 0.1)
+    assert gap_threshold_s(np.arange(100) / 12.5) == pytest.approx(0.32)
