@@ -381,7 +381,11 @@ def _parse(
     pandas' C tokenizer and float conversion release the GIL, so on two cores the parts parse in
     about half the time; rows come back in file order, so row numbers mean the same either way.
     """
-    cuts = _part_bounds(src, start, end)
+    # A named file up to _ONE_PASS_BYTES parses faster by name on one core than as a stream in
+    # parts on two (70-300 MB: 0.18-0.72 s against 0.21-1.24 s); larger ones are parsed in parts,
+    # which holds a third less memory (8 h at 416 Hz: 1.5 GB against 2.2 GB).
+    whole = src.path is not None and end - start <= _ONE_PASS_BYTES
+    cuts = [start, end] if whole else _part_bounds(src, start, end)
     df = _parse_by_path(src, head, start, end, cols, options) if len(cuts) == 2 else None
     if df is not None:
         frames = [df]
