@@ -14,6 +14,7 @@ import pytest
 from sensor import timebase
 from sensor.errors import InputError
 from sensor.readers import FORMATS, _csvio, detect_format, read_recording
+from sensor.readers._source import open_container
 from sensor.readers.generic_csv import parse_column, time_scale
 from sensor.recording import STANDARD_GRAVITY, Recording
 
@@ -503,6 +504,27 @@ def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
     with pytest.raises(InputError) as e:
         read_recording(path)
     assert "line 302" in str(e.value) and "oops" in str(e.value)
+
+
+def test_a_large_file_parsed_in_parts_gives_the_same_recording(monkeypatch, tmp_path):
+    # Files over _ONE_PASS_BYTES are parsed in parts on all cores: shrink the limits so a small
+    # file takes that route, and compare with the whole-file parse.
+    path = _write_generic(tmp_path / "parts.csv", ["# notes", HEADER] + _generic_rows(3000, lambda i: ""))
+    whole = read_recording(path)
+    with monkeypatch.context() as m:
+        m.setattr(_csvio, "_ONE_PASS_BYTES", 0)
+        m.setattr(_csvio, "_PARALLEL_BYTES", 1 << 10)
+        m.setattr(_csvio, "_PART_BYTES", 16 << 10)
+        m.setattr(_csvio.os, "cpu_count", lambda: 2)
+        with open_container(path) as c:
+            assert len(_csvio._part_bounds(c.sources[0], 0, path.stat().st_size)) > 3
+        _same_recording(read_recording(path), whole)
+        rows = _generic_rows(3000, lambda i: "")
+        rows[2500] = rows[2500].replace(",0.2,", ",oops,", 1)
+        bad = _write_generic(tmp_path / "parts_bad.csv", [HEADER] + rows)
+        with pytest.raises(InputError) as e:
+            read_recording(bad)
+        assert "line 2502" in str(e.value) and "oops" in str(e.value)
 
 
 # --- speed ----------------------------------------------------------------------------------------
