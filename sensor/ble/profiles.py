@@ -187,7 +187,11 @@ class PolarPmdProfile(SensorProfile):
         _, gyro = self._gyro.take(n)
         seq, self._seq = self._seq, (self._seq + 1) % rg.SEQ_MODULUS
         t0_us = int(t_ns[0] // 1000) % rg.T0_MODULUS
-        return [SensorFrame(seq, t0_us, acc, gyro, 1e6 / self.rate_hz)]
+        # The spacing the sensor's own stamps give (the samples between two stamps share the time
+        # evenly), not the nominal rate, which the sensor's clock may run off by a few tenths of a
+        # percent.
+        period_us = (t_ns[-1] - t_ns[0]) / (n - 1) / 1000 if n > 1 else 1e6 / self.rate_hz
+        return [SensorFrame(seq, t0_us, acc, gyro, period_us)]
 
     async def stop(self, client: BleakClient) -> None:
         if client.is_connected:

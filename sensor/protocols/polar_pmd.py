@@ -16,7 +16,8 @@ Sources, all in the public polarofficial/polar-ble-sdk repository (read for fact
 - [PMD-SPEC] `technical_documentation/Polar_Measurement_Data_Specification.pdf`, whose start-ACC example
   request and response are quoted byte for byte in the SDK's GitHub issues #331 and #443.
 
-Decoding only: no BLE stack here. Every malformed input raises `PmdError` (a `ProtocolError`).
+No BLE stack here. Every malformed input raises `PmdError` (a `ProtocolError`). The encoders at the end
+build what a sensor sends, for the simulated sensor (`sensor/ble/simulated_polar.py`).
 """
 
 from __future__ import annotations
@@ -433,3 +434,42 @@ def polar_ns_to_datetime(polar_ns: int) -> datetime:
     """The sensor time as a datetime. It is UTC only if the sensor's clock was set in UTC: the SDK's
     setLocalTime writes local time, and an unset H10 restarts from its default time ([SDK-TIME])."""
     return POLAR_EPOCH + timedelta(microseconds=polar_ns // 1000)
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the sensor sends (for the simulated sensor)
+
+
+def encode_control_response(op: int, measurement: int, status: int = 0, parameters: bytes = b"") -> bytes:
+    """A control point response: F0, op, measurement type, status, more-flag (0), parameters."""
+    return bytes([CONTROL_POINT_RESPONSE_CODE, op, measurement, status, 0]) + parameters
+
+
+def encode_factor_setting(factor: float) -> bytes:
+    """The FACTOR setting as a start response carries it: type, count 1, float32 LE."""
+    return bytes([SettingType.FACTOR, 1]) + struct.pack("<f", factor)
+
+
+def encode_delta_frame(measurement: int, frame_type: int, timestamp_ns: int, samples: np.ndarray) -> bytes:
+    """A delta-compressed data frame (`decode_data_frame` reads it back): the header, the first sample
+    as three int16, then one block of the deltas at the narrowest bit width that holds them all."""
+    samples = np.asarray(samples, dtype=np.int64).reshape(-1, 3)
+    if not 1 <= len(samples) <= 256:
+        raise ValueError(f"a frame here holds 1..256 samples; got {len(samples)}")
+    if samples.min() < -32768 or samples[0].max() > 32767:
+        raise ValueError("the reference sample must fit int16")
+    out = bytearray([measurement])
+    out += int(timestamp_ns).to_bytes(8, "little")
+    out.append(DELTA_FRAME_BIT | frame_type)
+    out += samples[0].astype("<i2").tobytes()
+    deltas = np.diff(samples, axis=0).ravel()
+    if len(deltas):
+        # Two's complement width of the largest delta either way.
+        width = max(1, int(max(deltas.max(), -deltas.min() - 1)).bit_length() + 1)
+        bits = 0
+        for i, d in enumerate(deltas.tolist()):
+            bits |= (d & ((1 << width) - 1)) << (i * width)
+        out += bytes([width, len(samples) - 1])
+        out += bits.to_bytes(math.ceil(width * len(deltas) / 8), "little")
+    return bytes(out)
+
