@@ -157,15 +157,32 @@ async def ble_source(sensor: Any) -> AsyncIterator[dict]:
 
 
 async def simulated_ble_session(
-    rec: Any, *, speed: float, record_path: str | None, faults: Any | None = None, **run_kwargs: Any
+    rec: Any,
+    *,
+    speed: float,
+    record_path: str | None,
+    faults: Any | None = None,
+    sensor: str = "diy",
+    **run_kwargs: Any,
 ) -> dict[str, Any]:
-    """A simulated wrist sensor on a virtual radio (Bumble), reached through bleak like a real one."""
+    """A simulated sensor on a virtual radio (Bumble), reached through bleak like a real one: a
+    do-it-yourself wrist board on the repcount protocol (`sensor="diy"`, with `faults`), or a Polar
+    Verity Sense on PMD (`sensor="polar"`, `rec` at 52 Hz)."""
     from sensor.ble.bumble_backend import VirtualRadio
     from sensor.ble.client import LiveSensor
-    from sensor.ble.simulated import SimulatedWristSensor
 
     radio = VirtualRadio()
-    sim = SimulatedWristSensor(radio, rec, speed=speed, faults=faults)
+    sim: Any
+    if sensor == "polar":
+        from sensor.ble.simulated_polar import SimulatedPolarSensor
+
+        if faults is not None:
+            raise ValueError("the simulated Polar sensor injects no faults")
+        sim = SimulatedPolarSensor(radio, rec, speed=speed)
+    else:
+        from sensor.ble.simulated import SimulatedWristSensor
+
+        sim = SimulatedWristSensor(radio, rec, speed=speed, faults=faults)
     await sim.start()
     sensor = LiveSensor(
         None,

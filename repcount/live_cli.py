@@ -15,7 +15,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="sensor name or address (default: the first supported one nearby)")
     p.add_argument("--exercise", choices=("pull-apart",), default="pull-apart")
     p.add_argument("--record", metavar="FILE.csv", help="record every sample to this file as it arrives")
-    p.add_argument("--simulate", action="store_true", help="a simulated wrist sensor on a virtual radio")
+    p.add_argument(
+        "--simulate",
+        nargs="?",
+        const="diy",
+        choices=("diy", "polar"),
+        help="a simulated sensor on a virtual radio: a do-it-yourself wrist board on the repcount "
+        "protocol (the default), or a Polar Verity Sense on PMD",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="with --simulate: play this many times faster")
     p.add_argument("--seed", type=int, default=0, help="with --simulate: which simulated session")
     p.add_argument("--rest-target", type=float, default=20.0, help="rest between sets, seconds (view)")
@@ -77,9 +84,13 @@ def live(args: argparse.Namespace) -> int:
         elif args.simulate:
             from repcount.simulator import SessionConfig, simulate_session
 
-            rec, _ = simulate_session(SessionConfig(seed=args.seed))
+            # The Verity Sense streams ACC and GYRO at 52 Hz.
+            rate = {"diy": SessionConfig.rate_hz, "polar": 52.0}[args.simulate]
+            rec, _ = simulate_session(SessionConfig(seed=args.seed, rate_hz=rate))
             summary = asyncio.run(
-                runner.simulated_ble_session(rec, speed=args.speed, record_path=args.record, **kwargs)
+                runner.simulated_ble_session(
+                    rec, speed=args.speed, record_path=args.record, sensor=args.simulate, **kwargs
+                )
             )
         else:
             summary = asyncio.run(runner.device_session(args.device, record_path=args.record, **kwargs))

@@ -40,3 +40,18 @@ def test_link_drop_mid_set_keeps_count_and_recording(tmp_path):
     assert summary["reps_per_set"] == [len(s.full_reps) for s in replay.sets]
     # Losing a second of a set can cost the rep it cut, never more.
     assert abs(summary["total_reps"] - truth["total_full_reps"]) <= 1
+
+
+def test_a_simulated_polar_sense_counts_as_the_replay(tmp_path):
+    # `repcount live --simulate polar`: the Verity Sense on PMD at 52 Hz, through bleak.
+    rec, truth = simulate_session(SessionConfig(seed=4, sets=2, reps=6, rate_hz=52.0))
+    events = []
+    path = tmp_path / "polar.csv"
+    summary = asyncio.run(
+        simulated_ble_session(rec, speed=20.0, record_path=str(path), sensor="polar", emit=events.append)
+    )
+    connected = next(e for e in events if e["type"] == "connected")
+    assert connected["device"].startswith("Polar Sense")
+    recorded = read_recording(path)
+    assert summary["reps_per_set"] == [len(s.full_reps) for s in process_session(recorded).sets]
+    assert summary["reps_per_set"] == [len(s.full_reps) for s in process_session(rec).sets] == [6, 6]
