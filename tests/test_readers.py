@@ -497,13 +497,18 @@ def test_text_far_down_a_column_not_asked_for_still_reads(monkeypatch, tmp_path)
     _same_recording(rec, _by_stream(monkeypatch, path))
 
 
-def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
-    rows = _generic_rows(400, lambda i: "")
-    rows[300] = rows[300].replace(",0.2,", ",oops,", 1)
-    path = _write_generic(tmp_path / "bad_late.csv", [HEADER] + rows)
+def _assert_bad_cell_named(path: Path, n: int, bad_row: int) -> None:
+    """A file of `n` rows whose row `bad_row` has a word for ay names its line and the word."""
+    rows = _generic_rows(n, lambda i: "")
+    rows[bad_row] = rows[bad_row].replace(",0.2,", ",oops,", 1)
+    _write_generic(path, [HEADER] + rows)
     with pytest.raises(InputError) as e:
         read_recording(path)
-    assert "line 302" in str(e.value) and "oops" in str(e.value)
+    assert f"line {bad_row + 2}" in str(e.value) and "oops" in str(e.value)
+
+
+def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
+    _assert_bad_cell_named(tmp_path / "bad_late.csv", 400, 300)
 
 
 def test_a_large_file_parsed_in_parts_gives_the_same_recording(monkeypatch, tmp_path):
@@ -519,12 +524,7 @@ def test_a_large_file_parsed_in_parts_gives_the_same_recording(monkeypatch, tmp_
         with open_container(path) as c:
             assert len(_csvio._part_bounds(c.sources[0], 0, path.stat().st_size)) > 3
         _same_recording(read_recording(path), whole)
-        rows = _generic_rows(3000, lambda i: "")
-        rows[2500] = rows[2500].replace(",0.2,", ",oops,", 1)
-        bad = _write_generic(tmp_path / "parts_bad.csv", [HEADER] + rows)
-        with pytest.raises(InputError) as e:
-            read_recording(bad)
-        assert "line 2502" in str(e.value) and "oops" in str(e.value)
+        _assert_bad_cell_named(tmp_path / "parts_bad.csv", 3000, 2500)
 
 
 # --- speed ----------------------------------------------------------------------------------------

@@ -89,6 +89,23 @@ class SimLog:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
 
+def advertising_data(name: str, service_uuid: str) -> bytes:
+    """Flags, the service and the name. The name goes in the advertising data, not only in a scan
+    response: Bumble's emulated link carries no scan responses."""
+    return bytes(
+        AdvertisingData(
+            [
+                (AdvertisingData.FLAGS, bytes([0x06])),
+                (
+                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+                    UUID(service_uuid).to_bytes(force_128=True),
+                ),
+                (AdvertisingData.COMPLETE_LOCAL_NAME, name.encode("ascii")),
+            ]
+        )
+    )
+
+
 def sensor_name(board: str, address: str) -> str:
     """The advertised name of a do-it-yourself sensor: board, "wrist", last four address digits."""
     return f"{board}-wrist-{address.replace(':', '')[-4:].upper()}"
@@ -184,18 +201,7 @@ class SimulatedWristSensor:
         self._device.add_service(
             gatt.Service(rg.SERVICE_UUID, [self._config_char, self._data_char, self._control_char])
         )
-        # Name in the advertising data too: Bumble's emulated link carries no scan responses.
-        ad = AdvertisingData(
-            [
-                (AdvertisingData.FLAGS, bytes([0x06])),
-                (
-                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                    UUID(rg.SERVICE_UUID).to_bytes(force_128=True),
-                ),
-                (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode("ascii")),
-            ]
-        )
-        self._device.advertising_data = bytes(ad)
+        self._device.advertising_data = advertising_data(self.name, rg.SERVICE_UUID)
         self._device.scan_response_data = bytes(
             AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode("ascii"))])
         )

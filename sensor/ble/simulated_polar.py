@@ -5,7 +5,8 @@ requests for ACC and GYRO the way the sensor does (a response by indication, wit
 that scales the compressed samples), and once both streams are started it plays a `Recording` at the
 requested rate as delta-compressed ACC (milli-g, frame type 1) and GYRO (deg/s, frame type 0) frames,
 each stamped with its last sample's time in ns since 2000-01-01, in real time or `speed` times faster.
-Only what the live client uses is simulated: one connection, no SDK mode, no offline recording.
+Only what the live client uses is simulated: one connection, no SDK mode, no offline recording, no
+features read.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 from bumble import gatt
-from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection
 
 from sensor.ble.bumble_backend import VirtualRadio
+from sensor.ble.simulated import advertising_data
 from sensor.protocols import polar_pmd as pmd
 from sensor.protocols.common import DEG_TO_RAD
 from sensor.recording import Recording
@@ -82,25 +83,17 @@ class SimulatedPolarSensor:
 
     def _build_gatt(self) -> None:
         props = gatt.Characteristic.Properties
+        # The sensor's control point is readable too (the measurements it offers); the client
+        # never reads it, so that is not simulated.
         self._control = gatt.Characteristic(
             pmd.PMD_CONTROL_POINT_UUID,
-            props.READ | props.WRITE | props.INDICATE,
-            gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
-            gatt.CharacteristicValue(read=lambda _c: b"\x0f\x05\x00", write=self._on_control),
+            props.WRITE | props.INDICATE,
+            gatt.Characteristic.WRITEABLE,
+            gatt.CharacteristicValue(write=self._on_control),
         )
         self._data = gatt.Characteristic(pmd.PMD_DATA_UUID, props.NOTIFY, gatt.Characteristic.READABLE, b"")
         self._device.add_service(gatt.Service(pmd.PMD_SERVICE_UUID, [self._control, self._data]))
-        ad = AdvertisingData(
-            [
-                (AdvertisingData.FLAGS, bytes([0x06])),
-                (
-                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                    UUID(pmd.PMD_SERVICE_UUID).to_bytes(force_128=True),
-                ),
-                (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode("ascii")),
-            ]
-        )
-        self._device.advertising_data = bytes(ad)
+        self._device.advertising_data = advertising_data(self.name, pmd.PMD_SERVICE_UUID)
         self._device.on(self._device.EVENT_CONNECTION, self._on_connection)
 
     # -- control point -------------------------------------------------------------------------------
