@@ -478,7 +478,7 @@ def _generic_rows(n: int, extra: callable) -> list[str]:
 HEADER = "time (s),ax (m/s^2),ay (m/s^2),az (m/s^2),gx (rad/s),gy (rad/s),gz (rad/s),note"
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_lines_before_the_header_are_skipped_whatever_ends_them(monkeypatch, tmp_path, newline):
     lines = ["# exported by some app", "", "# more notes", HEADER] + _generic_rows(300, lambda i: "")
     path = _write_generic(tmp_path / "notes_first.csv", lines, newline)
@@ -497,11 +497,11 @@ def test_text_far_down_a_column_not_asked_for_still_reads(monkeypatch, tmp_path)
     _same_recording(rec, _by_stream(monkeypatch, path))
 
 
-def _assert_bad_cell_named(path: Path, n: int, bad_row: int) -> None:
+def _assert_bad_cell_named(path: Path, n: int, bad_row: int, newline: str = "\n") -> None:
     """A file of `n` rows whose row `bad_row` has a word for ay names its line and the word."""
     rows = _generic_rows(n, lambda i: "")
     rows[bad_row] = rows[bad_row].replace(",0.2,", ",oops,", 1)
-    _write_generic(path, [HEADER] + rows)
+    _write_generic(path, [HEADER] + rows, newline)
     with pytest.raises(InputError) as e:
         read_recording(path)
     assert f"line {bad_row + 2}" in str(e.value) and "oops" in str(e.value)
@@ -509,6 +509,16 @@ def _assert_bad_cell_named(path: Path, n: int, bad_row: int) -> None:
 
 def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
     _assert_bad_cell_named(tmp_path / "bad_late.csv", 400, 300)
+
+
+def test_old_mac_line_ends_read_and_name_their_lines(tmp_path):
+    # Excel's "CSV (Macintosh)" ends lines with CR alone.
+    lf = read_recording(_write_generic(tmp_path / "lf.csv", [HEADER] + _generic_rows(300, lambda i: "")))
+    cr = read_recording(
+        _write_generic(tmp_path / "cr.csv", [HEADER] + _generic_rows(300, lambda i: ""), "\r")
+    )
+    _same_recording(cr, lf)
+    _assert_bad_cell_named(tmp_path / "cr_bad.csv", 300, 200, "\r")
 
 
 def test_a_large_file_parsed_in_parts_gives_the_same_recording(monkeypatch, tmp_path):

@@ -99,6 +99,12 @@ def _pick_sep(header: str, data: str | None) -> str:
     return best
 
 
+def line_end(raw: bytes) -> bytes:
+    """What ends a line in a file that starts with `raw`: LF (also in CRLF files), or CR alone, as
+    old Mac exports ("CSV (Macintosh)") have it. pandas reads all three."""
+    return b"\r" if b"\n" not in raw and b"\r" in raw else b"\n"
+
+
 def read_head(source: Source) -> Head | None:
     """Parse the head of a text file; None for binary or undecodable files."""
     raw = source.head()
@@ -106,11 +112,12 @@ def read_head(source: Source) -> Head | None:
         return None
     whole = len(raw) >= source.size
     start = 3 if raw.startswith(_BOM) else 0
+    end_of_line = line_end(raw)
     lines: list[str] = []
     offsets: list[int] = []
     pos = start
     while pos < len(raw):
-        nl = raw.find(b"\n", pos)
+        nl = raw.find(end_of_line, pos)
         if nl < 0:
             if not whole:
                 break  # the head cut this line: leave it out
@@ -214,13 +221,14 @@ def _last_line(source: Source) -> tuple[int, bytes]:
         return 0, b""
     with source.open() as f:
         f.seek(size - 1)
-        if f.read(1) == b"\n":
+        end_of_line = line_end(source.head())
+        if f.read(1) == end_of_line:
             return size, b""
         back = min(size, 1 << 16)
         while True:
             f.seek(size - back)
             chunk = f.read(back)
-            nl = chunk.rfind(b"\n")
+            nl = chunk.rfind(end_of_line)
             if nl >= 0 or back >= size:
                 cut = size - back + nl + 1 if nl >= 0 else 0
                 return cut, chunk[nl + 1 :] if nl >= 0 else chunk
@@ -262,7 +270,8 @@ def line_of_raw_row(source: Source, data_offset: int, first_line_no: int, raw_ro
     with source.open() as f:
         f.seek(data_offset)
         seen = -1
-        for i, ln in enumerate(f):
+        # Universal line ends (LF, CRLF or CR alone), as pandas counted them.
+        for i, ln in enumerate(io.TextIOWrapper(f, encoding="utf-8", errors="replace", newline="")):
             if ln.strip():
                 seen += 1
                 if seen == raw_row:
