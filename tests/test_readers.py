@@ -209,6 +209,20 @@ def test_metabase_different_rates_offset_start_and_gap():
     assert any("0.40 s" in n for n in rec.meta.notes)
 
 
+def test_metabase_bad_cell_is_named_in_the_file_it_is_in(tmp_path):
+    # The pair is parsed side by side; the error still names the gyroscope file and its line.
+    folder = tmp_path / "metabase"
+    shutil.copytree(SAMPLES / "metabase", folder)
+    gyro = next(folder.glob("*Gyroscope*"))
+    lines = gyro.read_text().splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",n/a?"
+    gyro.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as e:
+        read_recording(folder)
+    msg = str(e.value)
+    assert gyro.name in msg and "line 6" in msg and "n/a?" in msg
+
+
 def test_metabase_one_file_finds_its_partner():
     folder = read_recording(SAMPLES / "metabase")
     one = read_recording(next((SAMPLES / "metabase").glob("*Gyroscope*.csv")))
