@@ -442,18 +442,6 @@ def _parse(
     return data, labels
 
 
-def read_tables(requests: list[tuple[Head, list[int], dict]]) -> list[Table]:
-    """`read_table(head, cols, **options)` for each request, the files parsed side by side on all
-    cores (pandas' parser releases the GIL); the first error raised, as reading them in turn would."""
-    if len(requests) < 2 or (os.cpu_count() or 1) < 2:
-        return [read_table(h, cols, **options) for h, cols, options in requests]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(min(len(requests), os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(read_table, h, cols, **options) for h, cols, options in requests]
-        return [f.result() for f in futures]
-
-
 def read_table(
     head: Head,
     cols: list[int],

@@ -15,7 +15,7 @@ from sensor.errors import InputError
 from sensor.recording import Recording, RecordingMeta
 
 from ._build import build_recording, make_stream, merge_streams
-from ._csvio import Head, read_tables
+from ._csvio import Head, read_table
 from ._source import Container
 from ._units import acc_factor, bracket_unit, canonical_unit, gyro_factor
 
@@ -103,10 +103,9 @@ def read(container: Container, heads: list[Head], path: Path) -> Recording:
     acc_h, gyro_h = _pick_pair(container, heads)
     streams = []
     notes: list[str] = []
-    pair = ((acc_h, "accelerometer"), (gyro_h, "gyroscope"))
-    tables = read_tables([(h, [0] + _axis_cols(h), {"min_fields": 6}) for h, _ in pair])
-    for (h, name), table in zip(pair, tables):
-        cols = table.columns
+    for h, name in ((acc_h, "accelerometer"), (gyro_h, "gyroscope")):
+        cols = [0] + _axis_cols(h)
+        table = read_table(h, cols, min_fields=6)
         xyz = table.stack([1, 2, 3])
         col = h.fields[cols[1]]
         unit = canonical_unit(bracket_unit(col)[1])

@@ -21,7 +21,7 @@ from sensor.errors import InputError
 from sensor.recording import Recording, RecordingMeta
 
 from ._build import Stream, build_recording, make_stream, merge_streams
-from ._csvio import Head, Table, read_table, read_tables, split_fields
+from ._csvio import Head, Table, read_table, split_fields
 from ._source import Container
 from ._units import acc_factor, gyro_factor, looks_like_acc_unit, median_norm
 
@@ -108,21 +108,14 @@ def _time_col(head: Head) -> tuple[int, float]:
     raise InputError(head.source.display, "missing column 'time'", line=head.header_line_no)
 
 
-def _stream_columns(head: Head, groups: dict[str, tuple[str, str, str]]) -> list[int]:
-    """The time column and each group's x, y, z columns, in that order."""
-    tc, _ = _time_col(head)
-    return [tc] + [c for v in groups.values() for c in _xyz_cols(head, v)]
-
-
 def _read_streams(
-    head: Head, groups: dict[str, tuple[str, str, str]], table: Table | None = None
+    head: Head, groups: dict[str, tuple[str, str, str]]
 ) -> tuple[dict[str, Stream], list[str], float]:
-    """Read named xyz column groups sharing one time column of one file (`table`: already read with
-    `_stream_columns`)."""
-    _, scale = _time_col(head)
+    """Read named xyz column groups sharing one time column of one file."""
+    tc, scale = _time_col(head)
     cols_by = {k: _xyz_cols(head, v) for k, v in groups.items()}
-    cols = _stream_columns(head, groups)
-    table = read_table(head, cols) if table is None else table
+    cols = [tc] + [c for cs in cols_by.values() for c in cs]
+    table = read_table(head, cols)
     t = table.col(0) * scale
     out = {}
     notes = list(table.notes)
@@ -285,21 +278,9 @@ def read(container: Container, heads: list[Head], path: Path) -> Recording:
 
     else:
         available = set(files)
-        # The files this export's streams come from, parsed side by side: Android's TotalAcceleration
-        # makes Accelerometer and Gravity redundant, and a watch's WristMotion holds everything.
-        wanted = (
-            ["Gyroscope", "TotalAcceleration"]
-            if "TotalAcceleration" in available
-            else ["Gyroscope", "Accelerometer", "Gravity"]
-        )
-        wanted = [n for n in wanted if n in available and "WristMotion" not in available]
-        xyz = ("x", "y", "z")
-        tables = dict(
-            zip(wanted, read_tables([(files[n], _stream_columns(files[n], {n: xyz}), {}) for n in wanted]))
-        )
 
         def stream(name: str) -> Stream:
-            s, n, _ = _read_streams(files[name], {name: xyz}, tables.get(name))
+            s, n, _ = _read_streams(files[name], {name: ("x", "y", "z")})
             notes.extend(n)
             return s[name]
 
