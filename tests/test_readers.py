@@ -210,7 +210,7 @@ def test_metabase_different_rates_offset_start_and_gap():
 
 
 def test_metabase_bad_cell_is_named_in_the_file_it_is_in(tmp_path):
-    # The pair is parsed side by side; the error still names the gyroscope file and its line.
+    # The error names the gyroscope file and its line.
     folder = tmp_path / "metabase"
     shutil.copytree(SAMPLES / "metabase", folder)
     gyro = next(folder.glob("*Gyroscope*"))
