@@ -21,7 +21,7 @@ from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, se
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
 from .sets import AWAY_S, YOUNG_BREAK_S, Region, active_regions, pose_runs, set_windows
-from .stats import median, percentiles
+from .stats import median, percentiles, weighted_median
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
 MAX_RADIUS_M = 1.0
@@ -322,7 +322,8 @@ def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
 def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, reps: list[Rep]) -> float:
     """Radius of the sweep: the median of one fit per clean pull-apart rep (the fit of `sweep_fit`),
     so that a row the rep finder took for a pull-apart (its straight pull reads as a far longer
-    radius) cannot move it."""
+    radius) cannot move it. Each fit weighs by how much its rep's squared rate varies: a slow rep
+    barely shows the centripetal term, and its fit can read metres."""
     spans = np.searchsorted(t, [(r.start_s, r.end_s) for r in reps]).reshape(-1, 2)
     spans = spans[spans[:, 1] - spans[:, 0] > 0.5 * fs]
     if len(spans) == 0:
@@ -334,4 +335,6 @@ def sweep_radius(acc: np.ndarray, gyro: np.ndarray, t: np.ndarray, fs: float, re
     sums[1:] = np.cumsum(np.einsum("ni,nj->nij", design, np.hstack((design, acc))), axis=0)
     normal = sums[spans[:, 1]] - sums[spans[:, 0]]
     coef = np.linalg.pinv(normal[:, :, :3]) @ normal[:, :, 3:]  # pinv: a rep without swing stays finite
-    return float(median(np.linalg.norm(coef[:, 1], axis=1)))
+    # n * variance of w^2 over each rep, from its sums: how well the rep pins the w^2 term down.
+    excitation = normal[:, 1, 1] - normal[:, 0, 1] ** 2 / normal[:, 0, 0]
+    return weighted_median(np.linalg.norm(coef[:, 1], axis=1), np.maximum(excitation, 0.0))

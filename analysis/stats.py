@@ -33,3 +33,20 @@ def percentiles(x: np.ndarray, q: list[float] | tuple[float, ...]) -> np.ndarray
     diff = b - a
     # numpy's lerp: from the nearer end, so the result stays within [a, b].
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def weighted_median(x: np.ndarray, weights: np.ndarray) -> float:
+    """The value at which the sorted values' cumulative weight reaches half the total; halfway
+    between two values when it reaches half exactly at one of them, so equal weights give
+    np.median. Without any weight, the plain median."""
+    x = np.asarray(x, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if not weights.sum() > 0:
+        return float(median(x))
+    order = np.argsort(x, kind="stable")
+    x, cum = x[order], np.cumsum(weights[order])
+    half, tol = cum[-1] / 2, 1e-12 * cum[-1]  # sums of equal weights may miss half by rounding
+    k = min(int(np.searchsorted(cum, half - tol)), len(x) - 1)
+    if k < len(x) - 1 and abs(cum[k] - half) <= tol:
+        return float((x[k] + x[k + 1]) / 2)
+    return float(x[k])

@@ -66,3 +66,16 @@ def test_percentiles_and_median_are_numpy_s_to_the_last_bit():
     y = rng.normal(size=(1001, 3))
     np.testing.assert_array_equal(median(y), np.median(y, axis=0))
     np.testing.assert_array_equal(median(y[:1000]), np.median(y[:1000], axis=0))
+
+
+def test_weighted_median_is_numpy_s_median_for_equal_weights_and_follows_the_weight():
+    from analysis.stats import weighted_median
+
+    rng = np.random.default_rng(7)
+    for n in range(1, 40):
+        x = rng.normal(0, 1, n)
+        assert weighted_median(x, np.full(n, 0.3)) == pytest.approx(float(np.median(x)), abs=1e-12)
+        assert weighted_median(x, np.zeros(n)) == pytest.approx(float(np.median(x)), abs=1e-12)
+    # Two slow reps whose radius fits read metres barely weigh against two clean ones.
+    assert weighted_median([0.21, 0.10, 4.06, 5.87], [24.5, 22.2, 5.5, 2.6]) == pytest.approx(0.21)
+    assert float(np.median([0.21, 0.10, 4.06, 5.87])) > 2.0

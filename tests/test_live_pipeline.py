@@ -131,6 +131,16 @@ def test_a_fast_return_at_a_window_s_end_is_not_cut_off_by_the_pose():
     assert _latency_of_rep_ending_near(events, end) <= 0.3
 
 
+def test_an_open_set_is_not_dropped_for_a_radius_its_slow_reps_misread():
+    # Suite session 1599943175 (seed 11, armband, reps of 6 s): two of the first four clean reps
+    # were too slow to show the swing's centripetal term, and their radius fits read 4-6 m. The
+    # median put the set beyond any arm's reach, and the open set vanished from the analysis for
+    # 12 s. The fits now weigh by how much each rep's squared rate varies.
+    offline, live, events = live_and_replay(60, 11, 1599943175)
+    ends = [r.end_s for r in offline.sets[0].full_reps]
+    assert max(_latency_of_rep_ending_near(events, e) for e in ends) <= 0.3
+
+
 def test_view_drops_a_finished_set_that_is_withdrawn():
     from repcount.live_view import LiveState
 
