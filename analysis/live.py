@@ -221,7 +221,7 @@ class LivePipeline:
         events: list[dict] = []
         horizon = self.latest_s - (0.0 if final else SETTLE_S)
         for ws in result.sets:
-            if not self._plausible(ws):
+            if not self._plausible(ws, t0=t0):
                 continue
             for rep in ws.reps:
                 rep_abs = _shift(rep, t0)
@@ -269,12 +269,20 @@ class LivePipeline:
         best, overlap = None, 0.0
         for ws in result.sets:
             o = min(ws.end_s + t0, s.reps[-1].end_s) - max(ws.start_s + t0, s.reps[0].start_s)
-            if o > overlap and self._plausible(ws, exclude=s):
+            if o > overlap and self._plausible(ws, exclude=s, t0=t0):
                 best, overlap = ws, o
         return best
 
-    def _plausible(self, ws: SetResult, exclude: LiveSet | None = None) -> bool:
-        """The session-level checks of the offline pipeline (`same_arm`), against the sets so far."""
+    def _plausible(self, ws: SetResult, exclude: LiveSet | None = None, t0: float = 0.0) -> bool:
+        """The session-level checks of the offline pipeline (`same_arm`), against the sets so far.
+
+        A set that begins after the open set's last rep is not judged by the open set: that may be
+        no set at all (movements at the session's start), which the replay drops once a real set
+        outnumbers it, and judged by it the real set could never begin.
+        """
+        current = self.sets[-1] if self.sets and not self.sets[-1].closed else None
+        if current is not None and current.reps and ws.start_s + t0 > current.reps[-1].end_s:
+            exclude = exclude or current
         done = [s for s in self.sets if len(s.full) >= SURE_SET_REPS and s.typical_rom_deg > 0]
         done = [s for s in done if s is not exclude]
         if not done:

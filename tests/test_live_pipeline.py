@@ -141,6 +141,18 @@ def test_an_open_set_is_not_dropped_for_a_radius_its_slow_reps_misread():
     assert max(_latency_of_rep_ending_near(events, e) for e in ends) <= 0.3
 
 
+def test_a_set_after_movements_read_as_a_set_is_not_judged_by_them():
+    # Suite session 864370033 (seed 11): five quick movements at the start read as an open set of
+    # 35-degree reps on the other arm. The real set that follows did not fit that "main" set's arm,
+    # so its reps waited until the false set was over and cancelled (3.8 s late). A set that begins
+    # after the open set's last rep is no longer judged by it.
+    offline, live, events = live_and_replay(60, 11, 864370033)
+    cancelled = next(e for e in events if e["type"] == "set_cancelled")
+    first_full_end = offline.sets[0].full_reps[0].end_s  # 16.9 s; the replay holds the rep before as partial
+    assert cancelled["t_s"] < first_full_end
+    assert _latency_of_rep_ending_near(events, first_full_end) <= 0.3
+
+
 def test_view_drops_a_finished_set_that_is_withdrawn():
     from repcount.live_view import LiveState
 
