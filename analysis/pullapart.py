@@ -138,9 +138,10 @@ def working_pose(
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
     ref = unit(median(up[middle]))
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
-    last = np.flatnonzero(steady[::-1])[:1]  # samples after the last steady one
-    if open_end and len(last) and 0 < last[0] < YOUNG_BREAK_S * fs:
-        steady[n - last[0] :] = valid[n - last[0] :]
+    if open_end:
+        after = np.flatnonzero(steady[::-1])[:1]  # samples after the last steady one
+        if len(after) and 0 < after[0] < YOUNG_BREAK_S * fs:
+            steady[n - after[0] :] = valid[n - after[0] :]
     # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
     steady = fill_short_gaps(steady, int(AWAY_S * fs))
     starts, stops = true_runs(steady)

@@ -214,7 +214,7 @@ class _Poses:
         arm had been still for a second or two after it; the replay joins the two as one pose.
         """
         n = len(self.up)
-        a, b = run
+        b = run[1]
         if b >= n or n - b >= AWAY_S * self.fs:
             return False
         tail = self.quick[n - max(1, int(BACK_CHECK_S * self.fs)) :]
