@@ -525,6 +525,23 @@ def test_bad_cell_far_down_is_named_after_the_fast_route_fails(tmp_path):
     _assert_bad_cell_named(tmp_path / "bad_late.csv", 400, 300)
 
 
+def test_a_file_still_being_recorded_is_read_up_to_its_size_when_opened(monkeypatch, tmp_path):
+    # A sample is being written while the file is parsed: the parse by name sees a line cut short,
+    # so the file is read up to where it ended when it was opened.
+    path = _write_generic(tmp_path / "growing.csv", [HEADER] + _generic_rows(200, lambda i: ""))
+    real = _csvio.pd.read_csv
+
+    def read_csv_while_recording(source, *args, **kwargs):
+        if isinstance(source, Path):
+            with open(source, "a") as f:
+                f.write("2.00,0.1,0.2,9.8,0.01,0,0.12")  # every field there, the last cut short
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(_csvio.pd, "read_csv", read_csv_while_recording)
+    rec = read_recording(path)
+    assert len(rec) == 200 and rec.t[-1] == pytest.approx(1.99)
+
+
 def test_old_mac_line_ends_read_and_name_their_lines(tmp_path):
     # Excel's "CSV (Macintosh)" ends lines with CR alone.
     lf = read_recording(_write_generic(tmp_path / "lf.csv", [HEADER] + _generic_rows(300, lambda i: "")))

@@ -355,8 +355,11 @@ def _parse_by_path(
     skip = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n")
     try:
         df = pd.read_csv(src.path, skiprows=skip, low_memory=True, **options)
+        grown = src.path.stat().st_size != src.size
     except (ValueError, pd.errors.ParserError, OSError):
         return None  # a bad cell or odd bytes: the stream route finds and names it
+    if grown:
+        return None  # still being recorded: pandas may have read a line cut short; read up to `end`
     first = split_fields(head.data_lines[0].rstrip("\r\n"), head.sep)
     for c in cols:
         cell = first[c] if c < len(first) else ""
