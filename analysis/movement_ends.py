@@ -18,6 +18,9 @@ END_FRACTION = 0.2  # a movement is ending once its speed has fallen below this 
 # speed profile): a share of the movement's length until the lag has been learnt from reps found.
 END_TAIL_SHARE = 0.05
 LAG_MEMORY = 5  # reps the lag is learnt from
+# A longer lag is learnt as this: a slow-tailed rep, found by looking again (`expect`), would put the
+# next reps' checks far behind their ends.
+MAX_LAG_S = 0.4
 CHECK_DELAYS_S = (0.03, 0.15)  # after the expected end, until its rep has been reported
 HOLE_S = 0.25  # samples further apart than this: some were lost in between
 
@@ -94,7 +97,8 @@ class MovementEnds:
             self.checks = []
             # How far a rep's end lies behind the moment its movement is seen ending (the slow
             # tail of the movement), learnt from the last few reps.
-            self.lags = [*self.lags[-(LAG_MEMORY - 1) :], max(0.0, rep_end_s - self.ended_s)]
+            lag = min(max(0.0, rep_end_s - self.ended_s), MAX_LAG_S)
+            self.lags = [*self.lags[-(LAG_MEMORY - 1) :], lag]
 
     def expect(self, rep_end_s: float) -> None:
         """An analysis saw a rep ending at `rep_end_s`, too recently to report: look again as soon

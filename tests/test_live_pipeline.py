@@ -156,6 +156,14 @@ def test_a_set_after_movements_read_as_a_set_is_not_judged_by_them():
     assert _latency_of_rep_ending_near(events, first_full_end) <= 0.3
 
 
+def test_the_rep_after_a_slow_tailed_first_rep_is_not_checked_late():
+    # Suite session 723430191 (seed 11): the first rep's return tails off for a second, so its end
+    # lay 1.1 s behind the moment the movement was seen ending. Learnt as the lag, that put the next
+    # rep's check a second after its end.
+    offline, live, events = live_and_replay(60, 11, 723430191)
+    assert _worst_latency(events, offline.sets[0].full_reps[:4]) <= 0.3
+
+
 def test_view_drops_a_finished_set_that_is_withdrawn():
     from repcount.live_view import LiveState
 

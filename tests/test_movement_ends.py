@@ -117,3 +117,13 @@ def test_an_opening_gets_one_look_while_the_set_is_not_sure_of_its_axis():
     t = _feed(ends, _movement(-1), 0.0, sure=False)
     _feed(ends, np.zeros(30), t, sure=False)
     assert len(ends.checks) == 2
+
+
+def test_a_slow_tailed_rep_does_not_teach_a_lag_that_makes_the_next_rep_late():
+    # A slow return's end can lie a second behind the moment its speed is seen to fall (it is found
+    # by looking again). Learnt as it is, that lag would put the next reps' checks a second late.
+    ends = MovementEnds(settle_s=0.05)
+    t = _feed(ends, _movement(-1), 0.0)
+    t = _feed(ends, np.zeros(10), t)
+    ends.found(ends.ended_s + 1.08)
+    assert ends.lags == [pytest.approx(0.4)]
