@@ -124,3 +124,17 @@ def test_polar_samples_follow_the_sensor_s_stamps_not_the_nominal_rate():
     ends = np.arange(FRAME_SAMPLES - 1, len(t), FRAME_SAMPLES)
     assert abs(np.mean(np.diff(rel)) - 1 / 52) > 1e-7  # the clock is off the nominal rate
     assert np.allclose(t[ends] - t[ends[0]], rel[ends] - rel[ends[0]], atol=1e-5)
+
+
+def test_a_polar_that_refuses_to_start_gives_one_clear_error():
+    # The simulated sensor streams only at its recording's rate; asked for 52 Hz with a 100 Hz
+    # recording it refuses, as a real one refuses in its charger or at a rate it lacks.
+    from repcount.live import simulated_ble_session
+    from sensor.ble.client import SensorConnectError
+
+    source, _ = simulate_session(SessionConfig(seed=1, sets=1, reps=3, rate_hz=100.0))
+    with pytest.raises(SensorConnectError) as e:
+        asyncio.run(
+            asyncio.wait_for(simulated_ble_session(source, speed=20.0, record_path=None, sensor="polar"), 30)
+        )
+    assert "refused start ACC: ERROR_INVALID_SAMPLE_RATE" in str(e.value) and "\n" not in str(e.value)

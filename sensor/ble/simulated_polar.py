@@ -68,6 +68,7 @@ class SimulatedPolarSensor:
         self._start_host: float | None = None
         self._connection: Connection | None = None
         self._stream_task: asyncio.Task[None] | None = None
+        self._answers: set[asyncio.Task[None]] = set()
         self._device, _ = radio.new_device(self.name, self.address)
         self._build_gatt()
 
@@ -117,8 +118,11 @@ class SimulatedPolarSensor:
         else:
             status = pmd.ResponseStatus.ERROR_INVALID_OP_CODE
         response = pmd.encode_control_response(op, mtype, status, params)
-        # The answer goes out after the write has been acknowledged, as on the sensor.
-        asyncio.get_running_loop().create_task(self._indicate(connection, response))
+        # The answer goes out after the write has been acknowledged, as on the sensor. (The task is
+        # kept: the loop holds only a weak reference to it.)
+        task = asyncio.get_running_loop().create_task(self._indicate(connection, response))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
 
     def _start(self, mtype: int, settings: bytes) -> int:
         try:
