@@ -44,7 +44,8 @@ def test_link_drop_mid_set_keeps_count_and_recording(tmp_path):
 
 def test_a_simulated_polar_sense_counts_as_the_replay(tmp_path):
     # `repcount live --simulate polar`: the Verity Sense on PMD at 52 Hz, through bleak.
-    rec, truth = simulate_session(SessionConfig(seed=4, sets=2, reps=6, rate_hz=52.0))
+    # A long lead-in: connecting takes a moment of the session, more on a loaded machine.
+    rec, truth = simulate_session(SessionConfig(seed=4, sets=2, reps=6, rate_hz=52.0, lead_in_s=8.0))
     events = []
     path = tmp_path / "polar.csv"
     summary = asyncio.run(
