@@ -23,10 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.live import LivePipeline  # noqa: E402
+from analysis.movement_ends import HOLE_S  # noqa: E402  (samples further apart: some were lost)
 from analysis.pullapart import process_session  # noqa: E402
 from repcount.simulator import simulate_session, suite_configs  # noqa: E402
-
-HOLE_S = 0.25  # samples further apart than this: some were lost in between
 
 
 def one(config) -> dict:

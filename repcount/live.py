@@ -184,7 +184,7 @@ async def simulated_ble_session(
 
         sim = SimulatedWristSensor(radio, rec, speed=speed, faults=faults)
     await sim.start()
-    sensor = LiveSensor(
+    live = LiveSensor(
         None,
         backend=radio.client_backend,
         scanner_backend=radio.scanner_backend,
@@ -192,17 +192,17 @@ async def simulated_ble_session(
         clock=lambda: time.monotonic() * speed,  # sensor time runs `speed` times faster
         backoff_s=(0.05, 0.5),
     )
-    await sensor.start()
+    await live.start()
 
     async def stop_when_played() -> None:
         await sim.finished.wait()
         await asyncio.sleep(0.2)
-        await sensor.stop("the simulated session ended")
+        await live.stop("the simulated session ended")
         await sim.stop()
 
     stopper = asyncio.get_running_loop().create_task(stop_when_played())
     try:
-        return await run_live(ble_source(sensor), **run_kwargs)
+        return await run_live(ble_source(live), **run_kwargs)
     finally:
         await stopper
 

@@ -77,7 +77,7 @@ def test_clock_fit_follows_lower_envelope_not_mean():
     rng = np.random.default_rng(1)
     for x in np.arange(0, 40, 0.05):
         fit.add(x, x * (1 - 50e-6) + 2.0 + 0.003 + rng.exponential(0.02))
-    pred = fit.host_time(np.array([40.0]))[0]
+    pred = fit.host_time(40.0)
     assert pred == pytest.approx(40 * (1 - 50e-6) + 2.003, abs=0.002)
 
 

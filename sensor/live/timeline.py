@@ -144,16 +144,9 @@ class ClockFit:
             keep = new_keep
         self.slope, self._offset = float(b), float(a)
 
-    def host_time(self, sensor_s: np.ndarray | float) -> np.ndarray:
-        if not self._bins:
-            raise RuntimeError("ClockFit has no points yet")
-        if self._dirty:
-            self._fit()
-        x = np.asarray(sensor_s, dtype=np.float64)
-        return x + self._offset + self.slope * (x - self._ref)
-
-    def host_time_of(self, sensor_s: float) -> float:
-        """`host_time` of one time, in plain floats (a frame needs only its first sample's)."""
+    def host_time(self, sensor_s: float) -> float:
+        """Host time of a sensor time, in plain floats (a frame needs only its first sample's: the
+        mapping is a line)."""
         if not self._bins:
             raise RuntimeError("ClockFit has no points yet")
         if self._dirty:
@@ -296,7 +289,7 @@ class Timeline:
         x0 = check.t0_us * 1e-6
         x_last = (check.t0_us + (frame.n - 1) * frame.period_us) * 1e-6
         self.clock.add(x_last, arrival_s)
-        target0 = self.clock.host_time_of(x0)
+        target0 = self.clock.host_time(x0)
         fresh = self._segment_fresh
         gap = check.marks_gap or (fresh and self._last_t is not None)
         if self.start_host_s is None:
