@@ -115,8 +115,17 @@ def bluez_bus() -> Iterator[BluezBus]:
     env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address}
     log = open(tmp / "bluezoo.log", "wb")  # noqa: SIM115 - closed below
     zoo = subprocess.Popen(
-        [sys.executable, "-c", "from bluezoo.bluezoo import main; main()", "--auto-enable",
-         f"--scan-interval={SCAN_INTERVAL_S}", "-a", PERIPHERAL_ADDRESS, "-a", CENTRAL_ADDRESS],
+        [
+            sys.executable,
+            "-c",
+            "from bluezoo.bluezoo import main; main()",
+            "--auto-enable",
+            f"--scan-interval={SCAN_INTERVAL_S}",
+            "-a",
+            PERIPHERAL_ADDRESS,
+            "-a",
+            CENTRAL_ADDRESS,
+        ],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=log,

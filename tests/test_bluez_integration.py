@@ -53,8 +53,9 @@ def run(coro, timeout: float = 20.0):
 async def sensor(rate_hz: float = 100.0, seconds: float = 3.0, speed: float = 1.0):
     from bluez_peripheral import BluezWristSensor
 
-    p = BluezWristSensor(session(rate_hz, seconds), adapter=PERIPHERAL_ADAPTER, address=PERIPHERAL_ADDRESS,
-                         speed=speed)
+    p = BluezWristSensor(
+        session(rate_hz, seconds), adapter=PERIPHERAL_ADAPTER, address=PERIPHERAL_ADDRESS, speed=speed
+    )
     await p.start()
     return p
 
@@ -221,7 +222,10 @@ def test_live_sensor_reconnects_after_the_peripheral_drops_the_link(tmp_path):
         try:
             (found,) = await scan_sensors(timeout=SCAN_INTERVAL_S + 0.5, **BLUEZ)
             live = LiveSensor(
-                found, record_path=tmp_path / "live.csv", backoff_s=(0.2, 0.5), client_kwargs=BLUEZ,
+                found,
+                record_path=tmp_path / "live.csv",
+                backoff_s=(0.2, 0.5),
+                client_kwargs=BLUEZ,
                 clock=lambda: time.monotonic() * 2.0,
             )
             events = []
@@ -323,6 +327,7 @@ def test_bluezoo_fault_peripheral_disconnect_does_not_reach_the_central():
 def test_bluezoo_fault_rescan_misses_a_known_device():
     """(3) A device already in the central's tree is not re-announced while discovering (no
     PropertiesChanged), so bleak's second scan misses it; removing the device first works around it."""
+
     async def main():
         p = await sensor()
         try:

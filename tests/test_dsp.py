@@ -50,7 +50,6 @@ def test_local_maxima_flat_tops():
     np.testing.assert_array_equal(local_maxima(x.astype(float)), [2, 7])
 
 
-
 def test_percentiles_and_median_are_numpy_s_to_the_last_bit():
     from analysis.stats import median, percentiles
 

@@ -106,8 +106,9 @@ def test_sets_are_judged_against_a_main_set_only_once_one_is_sure():
     from analysis.reps import Rep
 
     def with_reps(s: SetResult, n: int, t0: float) -> SetResult:
-        s.reps = [Rep(t0 + 3 * k, t0 + 3 * k + 1, t0 + 3 * k + 1.2, t0 + 3 * k + 2, 70.0, 100.0)
-                  for k in range(n)]
+        s.reps = [
+            Rep(t0 + 3 * k, t0 + 3 * k + 1, t0 + 3 * k + 1.2, t0 + 3 * k + 2, 70.0, 100.0) for k in range(n)
+        ]
         return s
 
     # The arms coming up read as two reps opening left, then a set's first two reps opening right

@@ -472,4 +472,3 @@ def encode_delta_frame(measurement: int, frame_type: int, timestamp_ns: int, sam
         out += bytes([width, len(samples) - 1])
         out += bits.to_bytes(math.ceil(width * len(deltas) / 8), "little")
     return bytes(out)
-
