@@ -264,6 +264,12 @@ class LivePipeline:
                 events.append(rep_event(s, rep_abs, self.latest_s))
         return self.latest_s <= s.over_s
 
+    def _survives(self, s: LiveSet, result: SessionResult, t0: float) -> bool:
+        """Whether the window's finished analysis `result` holds live set `s` as a set of its own:
+        with too few full reps only a set still going on may hold one (the replay's rule)."""
+        best = self._best_match(s, result, t0)
+        return best is not None and len(best.full_reps) >= MIN_FULL_REPS
+
     def _best_match(self, s: LiveSet, result: SessionResult, t0: float) -> SetResult | None:
         """The analysed set that overlaps the live set most and passes the session's checks."""
         best, overlap = None, 0.0
@@ -316,10 +322,12 @@ class LivePipeline:
         if current is not None and not current.closed:
             # A young set of one rep, too soon after the open one for the arms to have come down and
             # up again, which the finished analysis does not hold apart: the window's end may have
-            # split one set for a moment. Wait for its next rep.
+            # split one set for a moment. Wait for its next rep, unless that analysis drops the open
+            # set (a few movements between sets read as one): closing cancels it then.
             soon = ws.start_s + t0 - current.reps[-1].end_s < BACK_UP_S
             if soon and len(ws.full_reps) < MIN_FULL_REPS and not _holds(finished(), ws):
-                return None
+                if self._survives(current, finished(), t0):
+                    return None
             events += self._close(current, finished(), t0)
             current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
         live = LiveSet(len(self.sets) + 1, rep.start_s)
@@ -341,10 +349,10 @@ class LivePipeline:
         """Close a set (it holds reps) with the window's finished analysis of all of it, as
         replaying the recording would give; a set that analysis no longer holds (a few movements
         between sets that looked like the start of one) is cancelled."""
-        best = self._best_match(s, result, t0)
-        # Too few full reps: only a set still going on may hold one (the replay's rule).
-        if best is None or len(best.full_reps) < MIN_FULL_REPS:
+        if not self._survives(s, result, t0):
             return self._cancel(s)
+        best = self._best_match(s, result, t0)
+        assert best is not None
         self._take(s, best, t0)
         s.closed = True
         if self.side is None:
