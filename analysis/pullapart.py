@@ -17,6 +17,7 @@ from sensor.recording import Recording
 from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_runs, resample_uniform, true_runs
 from .flags import flag_reps, flag_set
 from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
+from .parallel import map_split
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
@@ -36,6 +37,7 @@ REST_CYCLES = 3.0
 MIN_FULL_REPS = 2
 SIDE_MAJORITY = 1.5  # one side's full reps this many times the other's decides the session's arm
 MIN_SET_ROM_DEG = 35.0  # twisting the wrist with the arms down reaches 20-30 degrees
+WINDOW_COST_S = 10.0  # a window costs about as much as analysing this many seconds more of it
 
 
 def process_session(
@@ -45,13 +47,15 @@ def process_session(
     side: str | None = None,
     after_s: float = -np.inf,
     resampled: UniformSignal | None = None,
+    workers: int = 1,
 ) -> SessionResult:
     """Find the pull-apart sets and reps of a recording.
 
     `open_end`: the recording may stop mid-set (a live window). `side`: the arm ("left"/"right") when
     already known, which fixes the direction the arms open. `after_s`: only sets still going on
     after this time (s from the start) are wanted; earlier ones are left out unanalysed.
-    `resampled`: `resample_uniform(rec, fs)`, when the caller keeps it up to date.
+    `resampled`: `resample_uniform(rec, fs)`, when the caller keeps it up to date. `workers`: processes
+    to analyse the set windows in (see `parallel.map_split`; the results are the same).
     """
     sig = resample_uniform(rec, fs) if resampled is None else resampled
     up = gravity_up(sig.acc, fs)
@@ -61,7 +65,12 @@ def process_session(
     quick_up = gravity_up(sig.acc, fs, TRACK_CUTOFF_HZ)
     windows = set_windows(regions, pose_runs(up, fs, quick_up, open_end), fs)
     windows = [w for w in windows if sig.t[w.stop - 1] > after_s]
-    found = [analyse_set(sig, w, up, open_end, side) for w in windows]
+    found = map_split(
+        lambda w: analyse_set(sig, w, up, open_end, side),
+        windows,
+        workers,
+        cost=[w.stop - w.start + WINDOW_COST_S * fs for w in windows],
+    )
     kept = same_arm([s for sets in found for s in sets])
     majority = session_side((s.side, len(s.full_reps)) for s in kept) if side is None else None
     if majority is not None:

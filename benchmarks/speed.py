@@ -7,7 +7,8 @@ Sessions are simulated once and cached (see benchmarks/_sessions.py; the 8 h one
 minute and 1.2 GB to simulate, and each format of it 0.7-1.5 GB of disk). Prints, as medians of
 --runs:
 - start-up: the imports `repcount analyze` needs, module by module, in a fresh interpreter;
-- the pipeline alone, on the recording in memory, in samples per second;
+- the pipeline alone, on the recording in memory, in samples per second: in one process, and with
+  its set windows spread over every core (`process(rec, workers=N)`, as the command does);
 - per session and format: `repcount analyze PATH --json` in a fresh process: wall time, CPU time
   (user and system), peak memory, and its split into start-up (imports), reading, analysing and
   the rest (writing the report), and the interpreter's own start and exit.
@@ -143,24 +144,27 @@ def startup(runs: int) -> None:
 
 
 _PIPELINE = """
-import statistics, sys, time
+import os, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 import _sessions
 from analysis import process
 hours, rate, runs = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 rec, truth = _sessions.session(hours, rate)
 process(rec)  # warm: imports, the allocator's first pages
-times = []
-for _ in range(runs):
-    t0 = time.perf_counter()
-    result = process(rec)
-    times.append(time.perf_counter() - t0)
-t = statistics.median(times)
-print(
-    f"pipeline in memory, {hours:g} h at {rate:g} Hz ({len(rec):,} samples): {t:.3f} s = "
-    f"{len(rec) / t / 1e6:.2f} M samples/s ({result.total_reps} reps in {len(result.sets)} sets; "
-    f"truth {truth['total_full_reps']} in {len(truth['sets'])})"
-)
+cores = os.cpu_count() or 1
+for workers in sorted({1, cores}):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = process(rec, workers=workers)
+        times.append(time.perf_counter() - t0)
+    t = statistics.median(times)
+    print(
+        f"pipeline in memory, {hours:g} h at {rate:g} Hz ({len(rec):,} samples), {workers} process"
+        f"{'es' if workers > 1 else ''}: {t:.3f} s = {len(rec) / t / 1e6:.2f} M samples/s "
+        f"({result.total_reps} reps in {len(result.sets)} sets; truth {truth['total_full_reps']} in "
+        f"{len(truth['sets'])})"
+    )
 """
 
 

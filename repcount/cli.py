@@ -49,7 +49,7 @@ def analyze(args: argparse.Namespace) -> int:
     )
     if len(rec) < 2:
         raise InputError(args.path, "expected at least two samples")
-    result = process(rec, exercise=args.exercise)
+    result = process(rec, exercise=args.exercise, workers=args.jobs or os.cpu_count() or 1)
     if args.plot:
         from repcount.plot import plot_session
 
@@ -136,7 +136,11 @@ def build_parser(live: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE.png", help="write a plot of the session")
     p.add_argument("--columns", help="column roles for other CSVs, e.g. t=time,ax=AccX,...,gz=GyrZ")
     p.add_argument("--units", help="units for other CSVs, e.g. acc=g,gyro=deg/s,t=ms")
-    p.add_argument("--jobs", type=int, help="processes for a folder of many sessions (default: every core)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="processes for a folder of many sessions, or for the sets of a long one (default: every core)",
+    )
     p.set_defaults(func=analyze)
 
     p = sub.add_parser("simulate", help="write a simulated session and its ground truth")
