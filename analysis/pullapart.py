@@ -21,10 +21,13 @@ from .parallel import map_split
 from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
-from .sets import AWAY_S, YOUNG_BREAK_S, Region, active_regions, pose_runs, set_windows
+from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
 from .stats import median, percentiles, weighted_median
 
 STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the working pose
+# At a live window's end the zero-phase low-pass follows the last samples, and a fast return's swing
+# (up to a g at the wrist) reads as a tilt of 30-60 degrees for about this long.
+END_SWING_S = 0.75
 MAX_RADIUS_M = 1.0
 # A young live set's one or two reps: a slow rep's swing fit is loose, so its radius reads long.
 YOUNG_MAX_RADIUS_M = 2.0
@@ -133,7 +136,7 @@ def fits_arm(s: SetShape, main: SetShape, sure_radius: bool = True) -> bool:
 
 
 def working_pose(
-    up: np.ndarray, valid: np.ndarray, fs: float, open_end: bool = False
+    up: np.ndarray, valid: np.ndarray, fs: float, open_end: bool = False, gyro: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The stretch of a region with the arms up in the working pose, and the up vector there.
 
@@ -141,7 +144,9 @@ def working_pose(
     forearm far from its working pose, so gravity in the sensor frame moves far from where it sits
     during the set. Returns (reference up, mask of the longest steady stretch). `open_end`: the
     region stops at the end of a live window, where the low-passed gravity reads a fast rep's swing
-    for a moment; the pose is not taken as left within YOUNG_BREAK_S of that end.
+    for a moment; the pose is not taken as left within END_SWING_S of that end while the arm turns
+    mostly about the vertical there (`gyro`: the region's rates), as it does in a rep and not when
+    it is lowered or raised.
     """
     n = len(up)
     middle = slice(n // 4, max(n // 4 + 1, 3 * n // 4))
@@ -149,7 +154,7 @@ def working_pose(
     steady = (up @ ref > np.cos(np.radians(STEADY_TILT_DEG))) & valid
     if open_end:
         after = np.flatnonzero(steady[::-1])[:1]  # samples after the last steady one
-        if len(after) and 0 < after[0] < YOUNG_BREAK_S * fs:
+        if len(after) and 0 < after[0] < END_SWING_S * fs and _turns_about(gyro, ref, n - after[0]):
             steady[n - after[0] :] = valid[n - after[0] :]
     # A row or a wobble leaves the working pose only for a moment (see sets.AWAY_S).
     steady = fill_short_gaps(steady, int(AWAY_S * fs))
@@ -160,6 +165,16 @@ def working_pose(
     longest = np.zeros_like(steady)
     longest[starts[k] : stops[k]] = True
     return ref, longest
+
+
+def _turns_about(gyro: np.ndarray | None, axis: np.ndarray, start: int) -> bool:
+    """Whether the rotation from `start` on is mostly (VERTICAL_SHARE of its path) about `axis`;
+    True without rates to tell."""
+    if gyro is None:
+        return True
+    tail = gyro[start:]
+    total = float(np.linalg.norm(tail, axis=1).sum())
+    return total == 0.0 or float(np.abs(tail @ axis).sum()) >= VERTICAL_SHARE * total
 
 
 def outward_sign(rate: np.ndarray, fs: float, steady: np.ndarray, open_end: bool = False) -> float:
@@ -203,8 +218,8 @@ def analyse_set(
     valid = ~missing | short_holes(missing, sig.fs)  # a rep across a short hole still counts
     # A live window that stops inside this set: the set may be too young to hold MIN_FULL_REPS.
     still_open = open_end and region.stop >= len(sig.t) - sig.fs
-    ref, steady = working_pose(up[sl], valid, sig.fs, still_open)
     gyro = sig.gyro[sl]
+    ref, steady = working_pose(up[sl], valid, sig.fs, still_open, gyro)
     gyro_norm = np.linalg.norm(gyro, axis=1)
     if steady.sum() < sig.fs:
         return []

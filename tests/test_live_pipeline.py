@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from analysis.live import LivePipeline
-from analysis.pullapart import process_session
+from analysis.pullapart import process_session, working_pose
 from repcount.simulator import SessionConfig, simulate_session, suite_configs
 
 
@@ -133,6 +133,30 @@ def test_a_fast_return_at_a_window_s_end_is_not_cut_off_by_the_pose():
     offline, live, events = live_and_replay(100, 0, 626520724)
     end = offline.sets[0].full_reps[4].end_s
     assert _latency_of_rep_ending_near(events, end) <= 0.3
+    # The fourth set's second rep tipped gravity 30 degrees 0.6 s before the window's end, with the
+    # arm turning about the vertical all along (0.6 s late).
+    end = offline.sets[3].full_reps[1].end_s
+    assert 167 < end < 169
+    assert _latency_of_rep_ending_near(events, end) <= 0.3
+
+
+def test_an_arm_lowered_at_a_window_s_end_leaves_the_pose():
+    # The tilt at a window's end is taken for a swing only while the arm turns about the vertical:
+    # lowering the arms turns them about a horizontal axis, and the set must not run on into it.
+    fs = 50.0
+    up = np.tile([0.0, 0.0, 1.0], (500, 1))
+    tilt = np.radians(np.linspace(0, 60, 30))
+    up[-30:] = np.column_stack((np.sin(tilt), np.zeros(30), np.cos(tilt)))
+    valid = np.ones(500, dtype=bool)
+    about_vertical = np.tile([0.0, 0.0, 3.0], (500, 1))
+    about_horizontal = np.tile([0.0, 3.0, 0.3], (500, 1))
+    tilted = int(np.argmax(up[:, 0] > np.sin(np.radians(30))))  # the first sample past 30 degrees
+    _, steady = working_pose(up, valid, fs, open_end=True, gyro=about_vertical)
+    assert steady[-1]
+    _, steady = working_pose(up, valid, fs, open_end=True, gyro=about_horizontal)
+    assert not steady[tilted:].any() and steady[tilted - 1]
+    _, steady = working_pose(up, valid, fs, open_end=False, gyro=about_vertical)
+    assert not steady[tilted:].any()
 
 
 def test_an_open_set_is_not_dropped_for_a_radius_its_slow_reps_misread():
