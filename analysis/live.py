@@ -294,6 +294,11 @@ class LivePipeline:
         if not done:
             return True
         main = max(done, key=lambda s: len(s.full))
+        if len(ws.full_reps) > len(main.full):
+            # It outnumbers them: as in the replay's `same_arm` it is the main set, and the sets so far
+            # are judged by it (`_withdraw_misfits`). A few quick movements at the start, closed as a
+            # set, would otherwise shut out every real set on the other arm.
+            return True
         return fits_arm(ws, main, len(ws.full_reps) >= SURE_SET_REPS)
 
     def _settled(self, rep: Rep) -> bool:

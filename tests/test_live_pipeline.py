@@ -191,6 +191,16 @@ def test_a_set_right_after_movements_the_replay_drops_is_not_held_back_by_them()
     assert _latency_of_rep_ending_near(events, first.end_s) <= 0.3
 
 
+def test_a_false_set_closed_first_does_not_shut_out_the_real_sets():
+    # Suite session 1924045405 (seed 13, 12.5 Hz): five quick 35-degree turns in the first 5 s close
+    # as a set on the right arm. Every real set (left arm, 16, 14 and 12 reps) was then judged by it,
+    # did not fit its arm, and was never shown: live counted 5 reps, the replay 42. A set that
+    # outnumbers the finished ones is the main set, as in the replay, and the false one is withdrawn.
+    offline, live, events = live_and_replay(60, 13, 1924045405)
+    assert [len(s.full_reps) for s in offline.sets] == [16, 14, 12]
+    assert any(e["type"] == "set_cancelled" for e in events)
+
+
 def test_the_rep_after_a_slow_tailed_first_rep_is_not_checked_late():
     # Suite session 723430191 (seed 11): the first rep's return tails off for a second, so its end
     # lay 1.1 s behind the moment the movement was seen ending. Learnt as the lag, that put the next
