@@ -29,6 +29,9 @@ STEADY_TILT_DEG = 30.0  # gravity this far from the set's is no longer the worki
 # (up to a g at the wrist) reads as a tilt of 30-60 degrees for about this long.
 END_SWING_S = 0.75
 MAX_RADIUS_M = 1.0
+# Horizontal acceleration a swing fit cannot tell from the centripetal term: a degree of error in
+# the vertical puts 0.17 m/s^2 of gravity there, and accelerometer bias adds about 0.1.
+ACC_ERROR_MPS2 = 0.3
 # A young live set's one or two reps: a slow rep's swing fit is loose, so its radius reads long.
 YOUNG_MAX_RADIUS_M = 2.0
 RADIUS_TOLERANCE = 0.5
@@ -323,8 +326,10 @@ def _set_result(
     pull_aparts = sum(not r.partial and "rowing" not in r.flags for r in reps)
     if pull_aparts < min_full or typical < MIN_SET_ROM_DEG:
         return None
-    radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, [r for r in reps if not r.flags and not r.partial])
-    if radius > (MAX_RADIUS_M if min_full >= MIN_FULL_REPS else YOUNG_MAX_RADIUS_M):
+    clean = [r for r in reps if not r.flags and not r.partial]
+    radius = sweep_radius(sig.acc[sl], gyro, t, sig.fs, clean)
+    limit = MAX_RADIUS_M if min_full >= MIN_FULL_REPS else YOUNG_MAX_RADIUS_M
+    if radius - radius_error_m(clean) > limit:
         return None  # nothing on an arm sweeps about the vertical this far out
     result = SetResult(index=0, reps=reps, axis=sign * axis, typical_rom_deg=typical, radius_m=radius)
     result.side = "left" if sign > 0 else "right"
@@ -333,6 +338,16 @@ def _set_result(
     flag_reps(result)
     flag_set(result)
     return result
+
+
+def radius_error_m(reps: list[Rep]) -> float:
+    """How far a set's sweep radius can read beyond the true one: the horizontal acceleration a
+    swing fit cannot tell from the centripetal term (ACC_ERROR_MPS2) over the reps' squared peak
+    rate. Slow reps barely show that term: at 45 degrees/s, 0.5 m."""
+    if not reps:
+        return 0.0
+    w = np.radians(median(np.array([r.peak_speed_dps for r in reps])))
+    return ACC_ERROR_MPS2 / max(float(w * w), 1e-6)
 
 
 def short_holes(missing: np.ndarray, fs: float) -> np.ndarray:
