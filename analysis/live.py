@@ -358,16 +358,48 @@ class LivePipeline:
             return self._cancel(s)
         best = self._best_match(s, result, t0)
         assert best is not None
-        self._take(s, best, t0)
+        # That analysis may hold the live set as two or more sets (a pause between its reps as long
+        # as a rest): as the replay, each is a set, not only the one that overlaps most.
+        parts = self._parts(s, result, t0) if s is self.sets[-1] else [best]
+        self._take(s, parts[0], t0)
         s.closed = True
+        events = [_count_event("set_end", s, round(s.end_s, 3))]
+        for part in parts[1:]:
+            prev = self.sets[-1]
+            d = LiveSet(len(self.sets) + 1, part.start_s + t0)
+            self._take(d, part, t0)
+            d.closed = True
+            self.sets.append(d)
+            start = round(d.reps[0].start_s, 3)
+            rest = round(d.reps[0].start_s - (prev.end_s or d.reps[0].start_s), 1)
+            events += [
+                {"type": "rest", "t_s": start, "duration_s": rest},
+                {"type": "set_start", "set": d.index, "t_s": start, "rest_before_s": rest},
+                _count_event("set_end", d, round(d.end_s, 3)),
+            ]
         if self.side is None:
-            self._keep_source(s)
+            for d in [s, *self.sets[len(self.sets) - len(parts) + 1 :]]:
+                self._keep_source(d)
         # The arm, once two finished sets or more say so, as the replay decides it: one set alone
         # can have misread which way the arms open.
         finished = [(d.side, len(d.full)) for d in self.sets if d.closed]
         self.side = session_side(finished) if len(finished) >= 2 else None
-        end = _count_event("set_end", s, round(s.end_s, 3))
-        return [end, *self._revise_other_side(), *self._withdraw_misfits()]
+        return [*events, *self._revise_other_side(), *self._withdraw_misfits()]
+
+    def _parts(self, s: LiveSet, result: SessionResult, t0: float) -> list[SetResult]:
+        """The sets of `result` that live set `s` spans, in time order, each passing the session's
+        checks with MIN_FULL_REPS full reps (at least the one that overlaps it most)."""
+        best = self._best_match(s, result, t0)
+        a, b = s.reps[0].start_s, s.reps[-1].end_s
+        parts = [
+            ws
+            for ws in result.sets
+            if ws.start_s + t0 < b
+            and ws.end_s + t0 > a
+            and len(ws.full_reps) >= MIN_FULL_REPS
+            and self._plausible(ws, exclude=s, t0=t0)
+        ]
+        return parts if best in parts else [best]
 
     def _take(self, s: LiveSet, best: SetResult, t0: float) -> None:
         """Give a live set the reps and shape of `best`, its set in an analysis of the window from t0;

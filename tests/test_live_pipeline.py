@@ -201,6 +201,18 @@ def test_a_false_set_closed_first_does_not_shut_out_the_real_sets():
     assert any(e["type"] == "set_cancelled" for e in events)
 
 
+def test_a_set_the_finished_analysis_holds_as_two_closes_as_two():
+    # Suite session 1257091221 (seed 47, 26 Hz): two wrist rows the rep search misses leave 11 s
+    # between two reps of the third set, as long as a rest. The replay holds two sets there (5 and 10
+    # reps); the live windows saw one, and when it closed on an analysis holding two, it took the
+    # larger only: the 5 reps shown live were dropped.
+    offline, live, events = live_and_replay(60, 47, 1257091221)
+    assert [len(s.full_reps) for s in offline.sets][2:4] == [5, 10]
+    ends = [e for e in events if e["type"] == "set_end"]
+    assert [e["reps"] for e in ends] == [len(s.full_reps) for s in offline.sets]
+    assert [e["set"] for e in ends] == list(range(1, len(offline.sets) + 1))
+
+
 def test_the_rep_after_a_slow_tailed_first_rep_is_not_checked_late():
     # Suite session 723430191 (seed 11): the first rep's return tails off for a second, so its end
     # lay 1.1 s behind the moment the movement was seen ending. Learnt as the lag, that put the next
