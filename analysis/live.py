@@ -183,13 +183,18 @@ class LivePipeline:
             side=self.side,
             after_s=self._after(t0),
             resampled=self._resample(rec, t0),
+            known_main=self._known_main(),
         )
 
         # A set is closed on the analysis of the window as a finished stretch, as replaying sees it
         # (the open-ended one when the stream has ended); worked out only when a set closes.
         def finished_analysis() -> SessionResult:
             return process_session(
-                rec, side=self.side, after_s=self._after(t0), resampled=self._resample(rec, t0)
+                rec,
+                side=self.side,
+                after_s=self._after(t0),
+                resampled=self._resample(rec, t0),
+                known_main=self._known_main(),
             )
 
         finished = (lambda: result) if final else cache(finished_analysis)
@@ -199,6 +204,16 @@ class LivePipeline:
             events += self._withdraw_misfits()
         self._trim(result, t0)
         return events
+
+    def _known_main(self) -> tuple[LiveSet, int] | None:
+        """The largest finished set and its full reps: the window's sets are judged by it when none
+        of them holds more, as the replay judges every set by the session's largest. (Movements
+        between sets read as a set of a few reps would otherwise drop a real set as it starts.)"""
+        done = [s for s in self.sets if s.closed and s.typical_rom_deg > 0]
+        if not done:
+            return None
+        main = max(done, key=lambda s: len(s.full))
+        return main, len(main.full)
 
     def _resample(self, rec: Recording, t0: float) -> UniformSignal:
         """The window resampled, reusing the last analysis's resampling while the window has only

@@ -54,6 +54,7 @@ def process_session(
     after_s: float = -np.inf,
     resampled: UniformSignal | None = None,
     workers: int = 1,
+    known_main: tuple[SetShape, int] | None = None,
 ) -> SessionResult:
     """Find the pull-apart sets and reps of a recording.
 
@@ -61,7 +62,8 @@ def process_session(
     already known, which fixes the direction the arms open. `after_s`: only sets still going on
     after this time (s from the start) are wanted; earlier ones are left out unanalysed.
     `resampled`: `resample_uniform(rec, fs)`, when the caller keeps it up to date. `workers`: processes
-    to analyse the set windows in (see `parallel.map_split`; the results are the same).
+    to analyse the set windows in (see `parallel.map_split`; the results are the same). `known_main`:
+    the largest set found before the recording starts and its full reps (see `same_arm`).
     """
     sig = resample_uniform(rec, fs) if resampled is None else resampled
     up = gravity_up(sig.acc, fs)
@@ -77,7 +79,7 @@ def process_session(
         workers,
         cost=[w.stop - w.start + WINDOW_COST_S * fs for w in windows],
     )
-    kept = same_arm([s for sets in found for s in sets])
+    kept = same_arm([s for sets in found for s in sets], known_main)
     majority = session_side((s.side, len(s.full_reps)) for s in kept) if side is None else None
     if majority is not None:
         # The sensor stays on one arm, so every set opens the same way: a set that seemed to open
@@ -85,7 +87,7 @@ def process_session(
         for i, (w, sets) in enumerate(zip(windows, found)):
             if any(s.side != majority and s in kept for s in sets):
                 found[i] = analyse_set(sig, w, up, open_end, majority)
-        kept = same_arm([s for sets in found for s in sets])
+        kept = same_arm([s for sets in found for s in sets], known_main)
     return assemble_session("pull-apart", rec, kept, sig.t, w_v)
 
 
@@ -102,15 +104,22 @@ def session_side(sets: Iterable[tuple[str | None, int]]) -> str | None:
     return None
 
 
-def same_arm(sets: list[SetResult]) -> list[SetResult]:
-    """Drop sets that cannot come from the arm the session's main sets were done with."""
-    if len(sets) < 2:
+def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -> list[SetResult]:
+    """Drop sets that cannot come from the arm the session's main sets were done with.
+
+    `known`: the largest set found before this recording starts (a live window), and its full reps:
+    the main set when none here holds more.
+    """
+    if len(sets) < (1 if known else 2):
         return sets
-    main = max(sets, key=lambda s: len(s.full_reps))
-    if len(main.full_reps) < SURE_SET_REPS:
+    main: SetShape = max(sets, key=lambda s: len(s.full_reps))
+    most = len(main.full_reps)
+    if known is not None and known[1] > most:
+        main, most = known
+    if most < SURE_SET_REPS:
         # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
         return sets
-    return [s for s in sets if fits_arm(s, main, len(s.full_reps) >= SURE_SET_REPS)]
+    return [s for s in sets if s is main or fits_arm(s, main, len(s.full_reps) >= SURE_SET_REPS)]
 
 
 class SetShape(Protocol):

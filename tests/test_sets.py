@@ -118,6 +118,14 @@ def test_sets_are_judged_against_a_main_set_only_once_one_is_sure():
     # Once the set holds three full reps it is sure, and the raise does not fit its arm.
     grown = with_reps(_set("right", 0.49), 3, 10.0)
     assert same_arm([raise_, grown]) == [grown]
+    # A live window: a larger set found before it is the main set unless one here holds more.
+    # Quick turns between sets (six "reps" on another radius and arm) drop out, and the next real
+    # set's first two reps stay.
+    fidget, starting = with_reps(_set("left", 0.06), 6, 0.0), with_reps(_set("right", 0.5), 2, 20.0)
+    assert same_arm([fidget, starting]) == [fidget]  # judged by the fidget alone
+    earlier = with_reps(_set("right", 0.52), 12, -200.0)
+    assert same_arm([fidget, starting], known=(earlier, 12)) == [starting]
+    assert same_arm([fidget, starting], known=(earlier, 5)) == [fidget]  # the fidget holds more
 
 
 def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
