@@ -30,7 +30,7 @@ from .pullapart import (
     rest_limit_s,
     session_side,
 )
-from .reps import Rep
+from .reps import PARTIAL_FRACTION, Rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
@@ -343,9 +343,11 @@ class LivePipeline:
             # A young set of one rep, too soon after the open one for the arms to have come down and
             # up again, which the finished analysis does not hold apart: the window's end may have
             # split one set for a moment. Wait for its next rep, unless that analysis drops the open
-            # set (a few movements between sets read as one): closing cancels it then.
+            # set (a few movements between sets read as one): closing cancels it then. Nor when the
+            # open set's reps are partials beside the new one's: one set's reps share a range.
             soon = ws.start_s + t0 - current.reps[-1].end_s < BACK_UP_S
-            if soon and len(ws.full_reps) < MIN_FULL_REPS and not _holds(finished(), ws):
+            short = current.typical_rom_deg < PARTIAL_FRACTION * ws.typical_rom_deg
+            if soon and not short and len(ws.full_reps) < MIN_FULL_REPS and not _holds(finished(), ws):
                 if self._survives(current, finished(), t0):
                     return None
             events += self._close(current, finished(), t0)

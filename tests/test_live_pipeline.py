@@ -223,6 +223,18 @@ def test_movements_between_sets_do_not_hold_back_the_next_set():
     assert _worst_latency(events, offline.sets[1].full_reps[:5]) <= 0.3
 
 
+def test_a_set_right_after_short_movements_read_as_a_set_does_not_wait_for_its_second_rep():
+    # Suite session 1623410730 (seed 11, 200 Hz): three small turns in the first seconds read as an
+    # open set; the real set's first rep (7 s long) began 4.2 s after them, soon enough to be taken
+    # for the open set split by the window's end, so it waited for the second rep (7.8 s late). Its
+    # range (102 degrees) is 2.5 times theirs (40): reps of one set share a range, so it starts a
+    # set at once.
+    offline, live, events = live_and_replay(60, 11, 1623410730)
+    first = offline.sets[0].full_reps[0]
+    assert 16 < first.end_s < 18
+    assert _latency_of_rep_ending_near(events, first.end_s) <= 0.3
+
+
 def test_the_rep_after_a_slow_tailed_first_rep_is_not_checked_late():
     # Suite session 723430191 (seed 11): the first rep's return tails off for a second, so its end
     # lay 1.1 s behind the moment the movement was seen ending. Learnt as the lag, that put the next
