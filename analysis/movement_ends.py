@@ -23,6 +23,10 @@ LAG_MEMORY = 5  # reps the lag is learnt from
 MAX_LAG_S = 0.4
 CHECK_DELAYS_S = (0.03, 0.15)  # after the expected end, until its rep has been reported
 HOLE_S = 0.25  # samples further apart than this: some were lost in between
+# A return that has come back a rep's smallest excursion and turned no further inwards for this long
+# has ended, however the arm wobbles on (its speed may never fall to END_FRACTION of a slow peak).
+STALL_S = 0.3
+STALL_DEG = 2.0  # turning on by less than this is no progress (wobble, drift)
 
 
 class MovementEnds:
@@ -42,6 +46,8 @@ class MovementEnds:
         self.angle = 0.0  # how far it turned, rad
         self.turn = 0.0  # how far about the set's axis (negative inwards), rad
         self.furthest = 0.0  # the furthest outward turn so far within the movement, rad
+        self.inmost = 0.0  # the furthest inward turn since then, rad, and when it was reached
+        self.inmost_s = -np.inf
         self.checks: list[float] = []
         self.ended_s = -np.inf  # when the movement that set the checks ended
         self.lags: list[float] = []
@@ -60,14 +66,21 @@ class MovementEnds:
         if self.start_s is None:
             if speed > MOVING_RATE:
                 self.start_s, self.peak, self.angle, self.turn, self.furthest = now_s, speed, 0.0, 0.0, 0.0
+                self.inmost, self.inmost_s = 0.0, now_s
                 self.moved = True
             return
         self.peak = max(self.peak, speed)
         self.angle += speed * dt
+        stalled = False
         if axis is not None:
             self.turn += float(gyro.sum(axis=0) @ axis) / len(gyro) * dt
-            self.furthest = max(self.furthest, self.turn)
-        if speed < END_FRACTION * self.peak:
+            if self.turn > self.furthest:
+                self.furthest, self.inmost, self.inmost_s = self.turn, self.turn, now_s
+            elif self.turn < self.inmost - math.radians(STALL_DEG):
+                self.inmost, self.inmost_s = self.turn, now_s
+            back = self.furthest - self.inmost >= math.radians(MIN_REP_DEG)
+            stalled = back and now_s - self.inmost_s >= STALL_S
+        if speed < END_FRACTION * self.peak or stalled:
             self._end(now_s, axis is not None, sure)
 
     def _end(self, now_s: float, by_axis: bool, sure: bool = True) -> None:

@@ -127,3 +127,28 @@ def test_a_slow_tailed_rep_does_not_teach_a_lag_that_makes_the_next_rep_late():
     t = _feed(ends, np.zeros(10), t)
     ends.found(ends.ended_s + 1.08)
     assert ends.lags == [pytest.approx(0.4)]
+
+
+def test_a_slow_return_that_stops_turning_inwards_ends_though_the_arm_still_moves():
+    # A slow 25-degree return (0.35 rad/s at most) made while the arm shakes about a horizontal axis
+    # at 0.15 rad/s, which goes on after it: the speed never falls below a fifth of its peak, but the
+    # arm turns no further inwards, so the movement ends STALL_S after the return did.
+    from analysis.movement_ends import STALL_S
+
+    fs, k = 100.0, 3
+    n_back, n_after = 200, 150
+    g = np.zeros((n_back + n_after, 3))
+    g[:n_back, 2] = -0.35 * np.sin(np.linspace(0, np.pi, n_back))
+    g[:, 0] = 0.15 * np.sign(np.sin(np.linspace(0, 30 * np.pi, len(g))) + 1e-9)
+
+    def feed(axis):
+        ends = MovementEnds(settle_s=0.05)
+        for i in range(0, len(g), k):
+            ends.push((i + k) / fs, g[i : i + k], axis, True)
+        return ends
+
+    ends = feed(AXIS)
+    assert ends.checks, "the return was never taken as ended"
+    assert n_back / fs < ends.ended_s <= n_back / fs + STALL_S + 0.05
+    # Without the set's axis nothing tells that the turn stopped: the shaking keeps it going.
+    assert not feed(None).checks
