@@ -33,7 +33,8 @@ class MovementEnds:
     """When to analyse: just after each movement of the arm ends, when a rep may have ended.
 
     A movement is a stretch of turning faster than MOVING_RATE; it ends once the speed falls below
-    END_FRACTION of its peak. Only a movement that turned as far as a rep's smallest excursion can
+    END_FRACTION of its peak, or (the set's axis known) once a return has stopped turning inwards
+    for STALL_S. Only a movement that turned as far as a rep's smallest excursion can
     end one, and once the set's outward axis is known, only one that returns (turns inwards). Cheap per
     batch: one sum of the batch's rates.
     """
