@@ -24,7 +24,9 @@ from .movement_ends import MovementEnds
 from .pullapart import (
     MIN_FULL_REPS,
     SURE_SET_REPS,
+    SetShape,
     fits_arm,
+    main_set,
     process_session,
     rep_cycle_s,
     rest_limit_s,
@@ -205,15 +207,12 @@ class LivePipeline:
         self._trim(result, t0)
         return events
 
-    def _known_main(self) -> tuple[LiveSet, int] | None:
+    def _known_main(self) -> tuple[SetShape, int] | None:
         """The largest finished set and its full reps: the window's sets are judged by it when none
         of them holds more, as the replay judges every set by the session's largest. (Movements
         between sets read as a set of a few reps would otherwise drop a real set as it starts.)"""
-        done = [s for s in self.sets if s.closed and s.typical_rom_deg > 0]
-        if not done:
-            return None
-        main = max(done, key=lambda s: len(s.full))
-        return main, len(main.full)
+        done = [(s, len(s.full)) for s in self.sets if s.closed and s.typical_rom_deg > 0]
+        return main_set(done) if done else None
 
     def _resample(self, rec: Recording, t0: float) -> UniformSignal:
         """The window resampled, reusing the last analysis's resampling while the window has only
@@ -308,11 +307,11 @@ class LivePipeline:
         done = [s for s in done if s is not exclude]
         if not done:
             return True
-        main = max(done, key=lambda s: len(s.full))
-        if len(ws.full_reps) > len(main.full):
-            # It outnumbers them: as in the replay's `same_arm` it is the main set, and the sets so far
-            # are judged by it (`_withdraw_misfits`). A few quick movements at the start, closed as a
-            # set, would otherwise shut out every real set on the other arm.
+        main, _ = main_set([(ws, len(ws.full_reps)), *((s, len(s.full)) for s in done)])
+        if main is ws:
+            # It is the main set, as in the replay's `same_arm`, and the sets so far are judged by
+            # it (`_withdraw_misfits`). A few quick movements at the start, closed as a set, would
+            # otherwise shut out every real set on the other arm.
             return True
         return fits_arm(ws, main, len(ws.full_reps) >= SURE_SET_REPS)
 
@@ -465,8 +464,8 @@ class LivePipeline:
         known, can be the arms coming up read as a short set."""
         if len(self.sets) < 2:
             return []
-        main = max(self.sets, key=lambda d: len(d.full))  # the open set too, once it leads
-        if len(main.full) < SURE_SET_REPS:
+        main, most = main_set([(d, len(d.full)) for d in self.sets])  # the open set too, once it leads
+        if most < SURE_SET_REPS:
             return []
         misfits = [
             d

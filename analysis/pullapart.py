@@ -112,14 +112,25 @@ def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -
     """
     if len(sets) < (1 if known else 2):
         return sets
-    main: SetShape = max(sets, key=lambda s: len(s.full_reps))
-    most = len(main.full_reps)
-    if known is not None and known[1] > most:
-        main, most = known
+    candidates: list[tuple[SetShape, int]] = [(s, len(s.full_reps)) for s in sets]
+    if known is not None:
+        candidates.append(known)
+    main, most = main_set(candidates)
     if most < SURE_SET_REPS:
         # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
         return sets
     return [s for s in sets if s is main or fits_arm(s, main, len(s.full_reps) >= SURE_SET_REPS)]
+
+
+def main_set(candidates: list[tuple[SetShape, int]]) -> tuple[SetShape, int]:
+    """The session's main set among (set, its full reps): the one with most full reps, unless its
+    reps are partials beside those of a sure set (SURE_SET_REPS): a few twists or turns read as reps
+    early on, which that set will outnumber as it goes on."""
+    ranges = [c.typical_rom_deg for c, n in candidates if n >= SURE_SET_REPS]
+    full_size = [
+        (c, n) for c, n in candidates if not any(c.typical_rom_deg < PARTIAL_FRACTION * r for r in ranges)
+    ]
+    return max(full_size or candidates, key=lambda cn: cn[1])
 
 
 class SetShape(Protocol):

@@ -239,6 +239,19 @@ def test_a_set_right_after_short_movements_read_as_a_set_does_not_wait_for_its_s
     assert _first_rep_latency(events, offline.sets[0], about_s=17.1) <= 0.3
 
 
+def test_a_walk_read_as_a_set_of_small_reps_is_not_the_main_set():
+    # Suite session 1421300439 (seed 13, 416 Hz): a walk between sets swung the wrist about the
+    # vertical in quick 40-degree turns, read as a set of seven full reps, more than the first two
+    # sets' four and three: live took it as the session's main set and kept it (4, 3, 7, 6 against
+    # the replay's 4, 3, 6). Its reps are partials beside the first set's 70 degrees, so that set,
+    # sure with three reps or more, stays the main one, and the walk is never shown.
+    offline, live, events = live_and_replay(60, 13, 1421300439)
+    assert [len(s.full_reps) for s in offline.sets] == [4, 3, 6]
+    assert [e["t_s"] for e in events if e["type"] == "set_start"] == pytest.approx(
+        [s.reps[0].start_s for s in offline.sets], abs=0.1
+    )
+
+
 def test_the_rep_after_a_slow_tailed_first_rep_is_not_checked_late():
     # Suite session 723430191 (seed 11): the first rep's return tails off for a second, so its end
     # lay 1.1 s behind the moment the movement was seen ending. Learnt as the lag, that put the next

@@ -128,6 +128,17 @@ def test_sets_are_judged_against_a_main_set_only_once_one_is_sure():
     assert same_arm([fidget, starting], known=(earlier, 5)) == [fidget]  # the fidget holds more
 
 
+def test_the_main_set_is_the_largest_unless_its_reps_are_partials_beside_a_sure_set():
+    from analysis.pullapart import main_set
+
+    twists, real = _set("left", 0.02), _set("right", 0.46)
+    twists.typical_rom_deg, real.typical_rom_deg = 40.0, 100.0
+    assert main_set([(twists, 4), (real, 2)])[0] is twists  # two reps do not tell yet
+    assert main_set([(twists, 4), (real, 3)])[0] is real  # three do: 40 degrees are partials beside 100
+    real.typical_rom_deg = 60.0
+    assert main_set([(twists, 4), (real, 3)])[0] is twists  # 40 is two thirds of 60: not partial
+
+
 def test_a_set_fits_the_arm_of_the_main_set_by_side_radius_and_range():
     main = _set("left", 0.5)
     assert fits_arm(_set("left", 0.4), main)
