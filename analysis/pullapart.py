@@ -119,7 +119,10 @@ def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -
     if most < SURE_SET_REPS:
         # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
         return sets
-    return [s for s in sets if s is main or fits_arm(s, main, len(s.full_reps) >= SURE_SET_REPS)]
+    # A set outside (`known`) is not compared by radius with one of a live window's young sets: three
+    # reps can read a tenth of the radius they read later, and the set would be dropped for good.
+    inside = all(main is not c for c, _ in candidates[len(sets) :])
+    return [s for s in sets if s is main or fits_arm(s, main, inside and len(s.full_reps) >= SURE_SET_REPS)]
 
 
 def main_set(candidates: list[tuple[SetShape, int]]) -> tuple[SetShape, int]:
