@@ -120,7 +120,7 @@ def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -
         # No set yet tells the arm: the arms coming up and a set's first rep can look alike.
         return sets
     # A set outside (`known`) is not compared by radius with one of a live window's young sets: three
-    # reps can read a tenth of the radius they read later, and the set would be dropped for good.
+    # reps can read a third of the radius the whole set reads, and the set would be dropped for good.
     inside = all(main is not c for c, _ in candidates[len(sets) :])
     return [s for s in sets if s is main or fits_arm(s, main, inside and len(s.full_reps) >= SURE_SET_REPS)]
 

@@ -253,9 +253,10 @@ def test_a_walk_read_as_a_set_of_small_reps_is_not_the_main_set():
 
 
 def test_a_young_set_is_not_dropped_for_a_radius_read_from_its_first_reps():
-    # Suite session 1077663552 (seed 29): the fourth set's first three reps read a sweep radius of
-    # 0.03 m, a sixteenth of what the whole set reads. Judged by the largest finished set (0.5 m),
-    # it was dropped as a twist about the forearm, cancelled, and begun again without its first rep.
+    # Suite session 1077663552 (seed 29, armband): the fourth set's first three reps read a sweep
+    # radius of 0.03 m, a third of what the whole set reads (0.097 m). Judged by the largest finished
+    # set (0.2 m), it was dropped as a twist about the forearm, cancelled, and begun again without
+    # its first rep.
     # A set outside the window is not compared by radius with the window's sets.
     offline, live, events = live_and_replay(60, 29, 1077663552)
     assert [len(s.full_reps) for s in offline.sets] == [12, 11, 10, 11]
