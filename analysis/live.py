@@ -208,9 +208,10 @@ class LivePipeline:
         return events
 
     def _known_main(self) -> tuple[SetShape, int] | None:
-        """The largest finished set and its full reps: the window's sets are judged by it when none
-        of them holds more, as the replay judges every set by the session's largest. (Movements
-        between sets read as a set of a few reps would otherwise drop a real set as it starts.)"""
+        """The main set among the finished ones (`main_set`) and its full reps: the window's sets are
+        judged by it unless one of them is the main set, as the replay judges every set by the
+        session's. (Movements between sets read as a set of a few reps would otherwise drop a real
+        set as it starts.)"""
         done = [(s, len(s.full)) for s in self.sets if s.closed and s.typical_rom_deg > 0]
         return main_set(done) if done else None
 

@@ -63,7 +63,7 @@ def process_session(
     after this time (s from the start) are wanted; earlier ones are left out unanalysed.
     `resampled`: `resample_uniform(rec, fs)`, when the caller keeps it up to date. `workers`: processes
     to analyse the set windows in (see `parallel.map_split`; the results are the same). `known_main`:
-    the largest set found before the recording starts and its full reps (see `same_arm`).
+    the main set found before the recording starts and its full reps (see `same_arm`).
     """
     sig = resample_uniform(rec, fs) if resampled is None else resampled
     up = gravity_up(sig.acc, fs)
@@ -107,8 +107,8 @@ def session_side(sets: Iterable[tuple[str | None, int]]) -> str | None:
 def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -> list[SetResult]:
     """Drop sets that cannot come from the arm the session's main sets were done with.
 
-    `known`: the largest set found before this recording starts (a live window), and its full reps:
-    the main set when none here holds more.
+    `known`: the main set found before this recording starts (a live window), and its full reps: one
+    more candidate for the main set (see `main_set`).
     """
     if len(sets) < (1 if known else 2):
         return sets
@@ -121,8 +121,10 @@ def same_arm(sets: list[SetResult], known: tuple[SetShape, int] | None = None) -
         return sets
     # A set outside (`known`) is not compared by radius with one of a live window's young sets: three
     # reps can read a third of the radius the whole set reads, and the set would be dropped for good.
-    inside = all(main is not c for c, _ in candidates[len(sets) :])
-    return [s for s in sets if s is main or fits_arm(s, main, inside and len(s.full_reps) >= SURE_SET_REPS)]
+    by_radius = known is None or main is not known[0]
+    return [
+        s for s in sets if s is main or fits_arm(s, main, by_radius and len(s.full_reps) >= SURE_SET_REPS)
+    ]
 
 
 def main_set(candidates: list[tuple[SetShape, int]]) -> tuple[SetShape, int]:
