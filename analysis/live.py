@@ -279,11 +279,12 @@ class LivePipeline:
                 events.append(rep_event(s, rep_abs, self.latest_s))
         return self.latest_s <= s.over_s
 
-    def _survives(self, s: LiveSet, result: SessionResult, t0: float) -> bool:
-        """Whether the window's finished analysis `result` holds live set `s` as a set of its own:
-        with too few full reps only a set still going on may hold one (the replay's rule)."""
+    def _own_set(self, s: LiveSet, result: SessionResult, t0: float) -> SetResult | None:
+        """The set of the window's finished analysis `result` that holds live set `s`, if it holds it
+        as a set of its own: with too few full reps only a set still going on may hold one (the
+        replay's rule)."""
         best = self._best_match(s, result, t0)
-        return best is not None and len(best.full_reps) >= MIN_FULL_REPS
+        return best if best is not None and len(best.full_reps) >= MIN_FULL_REPS else None
 
     def _best_match(self, s: LiveSet, result: SessionResult, t0: float) -> SetResult | None:
         """The analysed set that overlaps the live set most and passes the session's checks."""
@@ -348,7 +349,7 @@ class LivePipeline:
             soon = ws.start_s + t0 - current.reps[-1].end_s < BACK_UP_S
             short = current.typical_rom_deg < PARTIAL_FRACTION * ws.typical_rom_deg
             if soon and not short and len(ws.full_reps) < MIN_FULL_REPS and not _holds(finished(), ws):
-                if self._survives(current, finished(), t0):
+                if self._own_set(current, finished(), t0) is not None:
                     return None
             events += self._close(current, finished(), t0)
             current = self.sets[-1] if self.sets else None  # the closed set may have been cancelled
@@ -371,15 +372,15 @@ class LivePipeline:
         """Close a set (it holds reps) with the window's finished analysis of all of it, as
         replaying the recording would give; a set that analysis no longer holds (a few movements
         between sets that looked like the start of one) is cancelled."""
-        if not self._survives(s, result, t0):
+        best = self._own_set(s, result, t0)
+        if best is None:
             return self._cancel(s)
-        best = self._best_match(s, result, t0)
-        assert best is not None
         # That analysis may hold the live set as two or more sets (a pause between its reps as long
         # as a rest): as the replay, each is a set, not only the one that overlaps most.
-        parts = self._parts(s, result, t0) if s is self.sets[-1] else [best]
+        parts = self._parts(s, result, t0, best) if s is self.sets[-1] else [best]
         self._take(s, parts[0], t0)
         s.closed = True
+        closed = [s]
         events = [_count_event("set_end", s, round(s.end_s, 3))]
         for part in parts[1:]:
             prev = self.sets[-1]
@@ -387,6 +388,7 @@ class LivePipeline:
             self._take(d, part, t0)
             d.closed = True
             self.sets.append(d)
+            closed.append(d)
             start = round(d.reps[0].start_s, 3)
             rest = round(d.reps[0].start_s - (prev.end_s or d.reps[0].start_s), 1)
             events += [
@@ -395,7 +397,7 @@ class LivePipeline:
                 _count_event("set_end", d, round(d.end_s, 3)),
             ]
         if self.side is None:
-            for d in [s, *self.sets[len(self.sets) - len(parts) + 1 :]]:
+            for d in closed:
                 self._keep_source(d)
         # The arm, once two finished sets or more say so, as the replay decides it: one set alone
         # can have misread which way the arms open.
@@ -403,10 +405,9 @@ class LivePipeline:
         self.side = session_side(finished) if len(finished) >= 2 else None
         return [*events, *self._revise_other_side(), *self._withdraw_misfits()]
 
-    def _parts(self, s: LiveSet, result: SessionResult, t0: float) -> list[SetResult]:
+    def _parts(self, s: LiveSet, result: SessionResult, t0: float, best: SetResult) -> list[SetResult]:
         """The sets of `result` that live set `s` spans, in time order, each passing the session's
-        checks with MIN_FULL_REPS full reps (at least the one that overlaps it most)."""
-        best = self._best_match(s, result, t0)
+        checks with MIN_FULL_REPS full reps (at least `best`, the one that overlaps it most)."""
         a, b = s.reps[0].start_s, s.reps[-1].end_s
         parts = [
             ws
