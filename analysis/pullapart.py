@@ -131,10 +131,8 @@ def main_set(candidates: list[tuple[SetShape, int]]) -> tuple[SetShape, int]:
     """The session's main set among (set, its full reps): the one with most full reps, unless its
     reps are partials beside those of a sure set (SURE_SET_REPS): a few twists or turns read as reps
     early on, which that set will outnumber as it goes on."""
-    ranges = [c.typical_rom_deg for c, n in candidates if n >= SURE_SET_REPS]
-    full_size = [
-        (c, n) for c, n in candidates if not any(c.typical_rom_deg < PARTIAL_FRACTION * r for r in ranges)
-    ]
+    widest = max((c.typical_rom_deg for c, n in candidates if n >= SURE_SET_REPS), default=0.0)
+    full_size = [(c, n) for c, n in candidates if not c.typical_rom_deg < PARTIAL_FRACTION * widest]
     return max(full_size or candidates, key=lambda cn: cn[1])
 
 

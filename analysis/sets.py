@@ -242,14 +242,16 @@ def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -
     margin = int(MARGIN_S * fs)
     windows: list[Region] = []
     claimed = [False] * len(regions)
+    # The regions are sorted and apart (active_regions), so those a run overlaps lie side by side.
+    starts = np.array([r.start for r in regions])
+    stops = np.array([r.stop for r in regions])
     for a, b in runs:
-        hits = [i for i, r in enumerate(regions) if r.start < b and r.stop > a]
-        if not hits:
+        first, end = int(np.searchsorted(stops, a, "right")), int(np.searchsorted(starts, b, "left"))
+        if first >= end:
             continue
-        for i in hits:
-            claimed[i] = True
-        start = max(a - margin, min(regions[i].start for i in hits))
-        stop = min(b + margin, max(regions[i].stop for i in hits))
+        claimed[first:end] = [True] * (end - first)
+        start = max(a - margin, regions[first].start)
+        stop = min(b + margin, regions[end - 1].stop)
         windows.append(Region(start, stop))
     windows += [r for r, c in zip(regions, claimed) if not c]
     return sorted(windows, key=lambda r: r.start)

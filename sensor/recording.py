@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 
 STANDARD_GRAVITY = 9.80665
+RATE_INTERVALS = 100_000  # intervals the measured rate is the median of (see Recording.measured_rate_hz)
 
 
 @dataclass
@@ -58,8 +59,16 @@ class Recording:
 
     @property
     def measured_rate_hz(self) -> float:
-        """Median sample rate, robust to gaps and to jitter."""
+        """Median sample rate, robust to gaps and to jitter.
+
+        Over at most RATE_INTERVALS intervals spread evenly through the recording: the median of all
+        12 million of an 8-hour session takes half a second and reads the same.
+        """
         if len(self.t) < 2:
             return 0.0
-        dt = np.diff(self.t)
+        if len(self.t) <= RATE_INTERVALS + 1:
+            dt = np.diff(self.t)
+        else:
+            i = np.linspace(0, len(self.t) - 2, RATE_INTERVALS).astype(np.intp)
+            dt = self.t[i + 1] - self.t[i]
         return float(1.0 / np.median(dt))
