@@ -27,9 +27,9 @@ def horizontal_excursion_rate(gyro: np.ndarray, axis: np.ndarray, ok: np.ndarray
     so the turn is followed in both horizontal directions and measured against a running median
     (the pose the arm keeps between reps).
     """
-    e1 = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 = _cross(axis, (1.0, 0.0, 0.0) if abs(axis[0]) < 0.9 else (0.0, 1.0, 0.0))
     e1 /= np.linalg.norm(e1)
-    e2 = np.cross(axis, e1)
+    e2 = _cross(axis, e1)
     horiz = np.column_stack((gyro @ e1, gyro @ e2))
     horiz = remove_bias(horiz, gyro, fs, min_still_s=1.0)
     horiz[~ok] = 0.0
@@ -37,6 +37,11 @@ def horizontal_excursion_rate(gyro: np.ndarray, axis: np.ndarray, ok: np.ndarray
     base = running_median(theta, fs, BASELINE_S)
     excursion = np.linalg.norm(theta - base, axis=1)
     return np.radians(np.gradient(excursion) * fs)
+
+
+def _cross(a, b) -> np.ndarray:
+    """np.cross of two 3-vectors, without its checks and reshaping (which cost more than the sum)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def running_median(x: np.ndarray, fs: float, window_s: float, step_s: float = 0.2) -> np.ndarray:
