@@ -238,6 +238,7 @@ class LivePipeline:
         for ws in result.sets:
             if not self._plausible(ws, t0=t0):
                 continue
+            events += self._reread(ws, t0, horizon)
             for rep in ws.reps:
                 rep_abs = _shift(rep, t0)
                 if self._known(rep_abs) or self._settled(rep_abs):
@@ -255,6 +256,30 @@ class LivePipeline:
                 events.append(rep_event(live, rep_abs, self.latest_s))
                 self._movement.found(rep_abs.end_s)
         return events
+
+    def _reread(self, ws: SetResult, t0: float, horizon: float) -> list[dict]:
+        """Take the window's reading of the open set when it opens the other way than the set's own.
+
+        A set's direction can be misread while it goes on (samples lost over its first outward
+        movement leave the start position unknown, and each return reads as an opening); read from
+        both ends once the arms come down, every rep is the same movement taken from its other end.
+        Its reps are then replaced, not added to: added, each would be counted twice. Only a set
+        sure of its reps (SURE_SET_REPS): a young set's first rep read the other way is often the
+        arms coming up, and the reps read next are new ones, shown as they come.
+        """
+        s = self.sets[-1] if self.sets and not self.sets[-1].closed else None
+        if s is None or len(s.full) < SURE_SET_REPS or s.side is None or ws.side in (None, s.side):
+            return []
+        if ws.start_s + t0 > s.reps[-1].end_s or ws.end_s + t0 < s.reps[0].start_s:
+            return []  # another set
+        reps = [r for r in (_shift(x, t0) for x in ws.reps) if r.end_s <= horizon]
+        if not any(not r.partial for r in reps) or all(self._known(r) for r in reps):
+            return []  # nothing that would be counted twice
+        s.reps = reps
+        s.start_s = min(s.start_s, reps[0].start_s)
+        s.side, s.radius_m, s.typical_rom_deg = ws.side, ws.radius_m, ws.typical_rom_deg
+        self.axis = ws.axis
+        return [_count_event("set_revised", s, round(self.latest_s, 3))]
 
     def _close_finished(self, finished: Callable[[], SessionResult], t0: float, final: bool) -> list[dict]:
         """Close the sets that nothing has come to for a while, on the finished analysis."""

@@ -7,7 +7,8 @@ and also analysed whole, as `repcount analyze` would. Prints: sessions whose liv
 full-rep counts as the replay's, rep end times within 0.1 s of the replay's, the delay from the end
 of each rep shown as full that the replay holds as full (signal time) to its report (median, p90,
 share within 0.3 s, first reps of a set apart, and counted from when samples resumed for reps that
-ended while samples were lost), sets cancelled on the way, and the live pipeline's CPU per sample.
+ended while samples were lost), sets cancelled on the way, sets counted or timed again (read opening
+the other way at first), and the live pipeline's CPU per sample.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def one(config) -> dict:
         "shown_off": shown,
         "real": real,
         "cancelled": sum(e["type"] == "set_cancelled" for e in events),
+        "revised": sum(e["type"] == "set_revised" for e in events),
         "cpu_s": cpu,
         "samples": len(rec),
         "live": [len(s.full) for s in live.sets],
@@ -114,6 +116,9 @@ def main() -> int:
     cancelled = sum(r["cancelled"] for r in results)
     where = ", ".join(str(r["seed"]) for r in results if r["cancelled"])
     print(f"  sets cancelled (looked like a set's start, the replay holds none): {cancelled} ({where})")
+    revised = sum(r["revised"] for r in results)
+    where = ", ".join(str(r["seed"]) for r in results if r["revised"])
+    print(f"  sets counted or timed again (read opening the other way at first): {revised} ({where})")
     cpu = sum(r["cpu_s"] for r in results) / sum(r["samples"] for r in results)
     print(f"  live pipeline CPU: {cpu * 1e6:.1f} us per sample (suite rates 12.5-416 Hz)")
     return 0

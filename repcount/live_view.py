@@ -96,6 +96,9 @@ class LiveState:
             # The session's arm, once known, says a finished set opened the other way: its count
             # as analysed again with that arm.
             self.totals[ev["set"] - 1] = ev["reps"]
+        elif kind == "set_revised" and self.in_set and ev["set"] == self.set_index:
+            # The set going on, read opening the other way: the same reps, timed from their other end.
+            self.reps = ev["reps"]
         elif kind == "set_end":
             self.in_set = False
             self.reps = ev["reps"]
@@ -160,7 +163,7 @@ def plain_line(ev: dict) -> str | None:
     if kind == "set_cancelled":
         return f"{ev['t_s']:8.1f}s  set {ev['set']} cancelled: not a set after all"
     if kind == "set_revised":
-        return f"{ev['t_s']:8.1f}s  set {ev['set']} recounted with the session's arm: {ev['reps']} reps"
+        return f"{ev['t_s']:8.1f}s  set {ev['set']} read again opening the other way: {ev['reps']} reps"
     if kind in ("connected", "link_lost", "reconnected"):
         return f"{ev.get('t_s', 0.0):8.1f}s  {kind.replace('_', ' ')}" + (
             f" {ev['device']}" if "device" in ev else ""

@@ -79,12 +79,16 @@ def test_a_first_set_that_seemed_to_open_the_other_way_is_recounted_once_the_arm
     # Suite session 1650908218 (seed 5): raising the arms turns the forearm, and the first set reads
     # as opening to the left. The replay redoes it with the arm its sets vote for; live does the
     # same once its finished sets agree, and sends the new count.
+    # Before it closes, the window reads it from both ends once the arms come down, opening right:
+    # its reps are timed again (not added to the 9 shown, as reps 10 to 13 once).
     offline, live, events = live_and_replay(40, 5, 1650908218)
     assert {s.side for s in live.sets} == {s.side for s in offline.sets} == {"right"}
-    revised = [e for e in events if e["type"] == "set_revised"]
-    assert [(e["set"], e["reps"]) for e in revised] == [(1, len(offline.sets[0].full_reps))]
+    full = len(offline.sets[0].full_reps)
+    assert max(e["rep"] for e in events if e["type"] == "rep" and e["set"] == 1) <= full
+    revised = [(e["set"], e["reps"]) for e in events if e["type"] == "set_revised"]
     first_end = next(e for e in events if e["type"] == "set_end" and e["set"] == 1)
-    assert first_end["reps"] != revised[0]["reps"]  # it had closed with the other arm's count
+    assert revised == [(1, first_end["reps"]), (1, full)]
+    assert first_end["reps"] != full  # it had closed with the other arm's count
     assert all(s.source is None for s in live.sets)  # the samples kept for it are let go
 
 
@@ -219,6 +223,25 @@ def test_a_set_the_finished_analysis_holds_as_two_closes_as_two():
     assert [e["set"] for e in ends] == list(range(1, len(offline.sets) + 1))
 
 
+def test_an_open_set_read_opening_the_other_way_is_timed_again_not_counted_twice():
+    # Suite session 231672215 (seed 83, armband, 25 Hz): samples lost over the first outward
+    # movement leave the start position unknown, and while the set goes on each return reads as an
+    # opening. Once the arms come down, the window reads the set from both ends: the same 16 reps,
+    # each taken from its other end. They were added to the 16 shown, as reps 17 to 32; now they
+    # replace them, and the set is sent again with its count.
+    offline, live, events = live_and_replay(60, 83, 231672215)
+    first = len(offline.sets[0].full_reps)
+    assert first == 16
+    shown = [e["rep"] for e in events if e["type"] == "rep" and e["set"] == 1 and not e["partial"]]
+    assert max(shown) <= first
+    revised = [i for i, e in enumerate(events) if e["type"] == "set_revised"]
+    end = next(i for i, e in enumerate(events) if e["type"] == "set_end" and e["set"] == 1)
+    assert [(events[i]["set"], events[i]["reps"]) for i in revised] == [(1, first)]
+    assert revised[0] < end  # sent while the set went on
+    ends = [r.end_s for r in live.sets[0].full]  # the simulated recording starts at 0 s
+    assert np.allclose(ends, [r.end_s for r in offline.sets[0].full_reps], atol=0.1)
+
+
 def test_movements_between_sets_do_not_hold_back_the_next_set():
     # Suite session 180632191 (seed 43, 208 Hz): six quick turns during the rest read as a set on
     # the other arm and a 6 cm radius. Live never showed it (it does not fit the first set's arm),
@@ -295,6 +318,22 @@ def test_view_takes_a_revised_count():
     state.apply(ev)
     assert state.totals == [9, 10] and state.set_index == 2
     assert "set 1" in plain_line(ev) and "9 reps" in plain_line(ev)
+
+
+def test_view_takes_the_count_of_the_open_set_read_again():
+    from repcount.live_view import LiveState, plain_line
+
+    state = LiveState()
+    state.apply({"type": "set_start", "set": 1, "t_s": 5.0})
+    for k in range(1, 6):
+        rep = {"type": "rep", "set": 1, "rep": k, "t_s": 5.0 + 2 * k, "reported_s": 5.1 + 2 * k,
+               "tempo": {"out_s": 0.5, "hold_s": 0.7, "return_s": 0.5}, "rom_deg": 90.0,
+               "set_mean_rom_deg": 90.0, "partial": False, "flags": []}  # fmt: skip
+        state.apply(rep)
+    ev = {"type": "set_revised", "set": 1, "t_s": 16.0, "reps": 4, "partial": 0}
+    state.apply(ev)
+    assert (state.reps, state.in_set, state.totals) == (4, True, [])
+    assert "set 1" in plain_line(ev) and "4 reps" in plain_line(ev)
 
 
 def test_view_goes_back_to_the_rest_when_a_set_is_cancelled():
