@@ -293,15 +293,22 @@ class LivePipeline:
 
     def _goes_on(self, s: LiveSet, best: SetResult | None, t0: float, events: list[dict]) -> bool:
         """Report the reps of the set that only the finished analysis sees (the open-ended one can
-        miss some for a while); True if, with them, the set is not over yet."""
+        miss some for a while); True if, with them, the set is not over yet.
+
+        A rep of the set ending too recently to report (at the window's end) means the set goes on:
+        closed now, the set would take that rep unshown, and the reps after it would start a set
+        of their own that the replay holds as this one."""
         if best is None:
             return False
         horizon = self.latest_s - SETTLE_S
         for rep in best.reps:
             rep_abs = _shift(rep, t0)
-            if rep_abs.end_s > s.reps[-1].end_s and rep_abs.end_s <= horizon and not self._known(rep_abs):
-                s.reps.append(rep_abs)
-                events.append(rep_event(s, rep_abs, self.latest_s))
+            if rep_abs.end_s <= s.reps[-1].end_s or self._known(rep_abs):
+                continue
+            if rep_abs.end_s > horizon:
+                return True
+            s.reps.append(rep_abs)
+            events.append(rep_event(s, rep_abs, self.latest_s))
         return self.latest_s <= s.over_s
 
     def _own_set(self, s: LiveSet, result: SessionResult, t0: float) -> SetResult | None:
@@ -446,8 +453,15 @@ class LivePipeline:
 
     def _take(self, s: LiveSet, best: SetResult, t0: float) -> None:
         """Give a live set the reps and shape of `best`, its set in an analysis of the window from t0;
-        nothing before its end changes any more."""
-        s.reps = [_shift(r, t0) for r in best.reps]
+        nothing before its end changes any more.
+
+        Reps of `best` that start before a finished set's end (of a set before `s`) are that set's,
+        counted already: a window whose rest rule reads a pause otherwise can join the two sets that
+        were held apart when the first closed, and taken whole they would be counted twice."""
+        reps = [_shift(r, t0) for r in best.reps]
+        done = [d.end_s for d in self.sets if d.closed and d.index < s.index and d.end_s is not None]
+        earlier_end = max(done, default=-np.inf)
+        s.reps = [r for r in reps if r.start_s >= earlier_end] or s.reps or reps
         s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
         s.end_s = s.reps[-1].end_s
         self._settled_until = max(self._settled_until, s.end_s)

@@ -242,6 +242,20 @@ def test_an_open_set_read_opening_the_other_way_is_timed_again_not_counted_twice
     assert np.allclose(ends, [r.end_s for r in offline.sets[0].full_reps], atol=0.1)
 
 
+def test_a_set_is_not_closed_on_a_rep_ending_at_the_window_s_end():
+    # Suite session 1002743866 (seed 89, 25 Hz, slow reps): two wrist rows the rep search misses
+    # leave 14 s without a rep in the first set, past the time live waits for the next. The set was
+    # closed on an analysis whose window ended with the next rep's return (taken into the set
+    # unshown), the reps after it started a second set, and that set closed on the replay's whole
+    # first set: live 3, 6, 5, 8 against the replay's 6, 5, 8 (three reps counted twice).
+    offline, live, events = live_and_replay(60, 89, 1002743866)
+    assert [len(s.full_reps) for s in offline.sets] == [6, 5, 8]
+    ends = [e for e in events if e["type"] == "set_end"]
+    assert [(e["set"], e["reps"]) for e in ends] == [(1, 6), (2, 5), (3, 8)]
+    shown = [e for e in events if e["type"] == "rep" and e["set"] == 1 and not e["partial"]]
+    assert [e["rep"] for e in shown] == [1, 2, 3, 4, 5, 6]  # every rep of the set shown as it ended
+
+
 def test_movements_between_sets_do_not_hold_back_the_next_set():
     # Suite session 180632191 (seed 43, 208 Hz): six quick turns during the rest read as a set on
     # the other arm and a 6 cm radius. Live never showed it (it does not fit the first set's arm),
