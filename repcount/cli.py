@@ -44,6 +44,8 @@ def analyze(args: argparse.Namespace) -> int:
     from repcount.report import print_table, report_dict
     from sensor.readers import read_recording
 
+    if args.plot:
+        _check_plot_path(Path(args.plot))  # before the analysis, not after it
     rec = read_recording(
         args.path, columns=_pairs(args.columns, "--columns"), units=_pairs(args.units, "--units")
     )
@@ -53,7 +55,10 @@ def analyze(args: argparse.Namespace) -> int:
     if args.plot:
         from repcount.plot import plot_session
 
-        plot_session(result, args.plot, title=f"{Path(args.path).name}: {result.total_reps} reps")
+        try:
+            plot_session(result, args.plot, title=f"{Path(args.path).name}: {result.total_reps} reps")
+        except OSError as exc:
+            raise InputError(args.plot, f"cannot write the plot: {exc.strerror or exc}") from None
     if args.json:
         _print_json(report_dict(result, str(args.path), rec.meta.format))
     else:
@@ -61,6 +66,22 @@ def analyze(args: argparse.Namespace) -> int:
         if args.plot:
             print(f"Plot written to {args.plot}")
     return 0
+
+
+# What matplotlib writes (its Agg, PDF, PS and SVG back ends; Pillow for the rest).
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps", ".ps")
+
+
+def _check_plot_path(path: Path) -> None:
+    """A plot file that can be written: a known image suffix, in a folder that exists."""
+    if path.is_dir():
+        raise InputError(path, "--plot needs a file name (e.g. session.png), not a folder")
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        kinds = ", ".join(PLOT_SUFFIXES)
+        raise InputError(path, f"--plot writes {kinds} files; expected one of those suffixes")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(path, f"--plot: the folder {str(folder)!r} does not exist")
 
 
 def analyze_folder(args: argparse.Namespace, paths: list[Path]) -> int:
@@ -89,7 +110,7 @@ def analyze_folder(args: argparse.Namespace, paths: list[Path]) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     from repcount.simulator import random_config, simulate_session
-    from sensor.writers import write_recording
+    from sensor.writers import FORMAT_NAMES, write_recording
 
     overrides = {
         k: v
@@ -102,10 +123,24 @@ def simulate(args: argparse.Namespace) -> int:
         }.items()
         if v is not None
     }
-    config = random_config(args.seed, **overrides)
-    rec, truth = simulate_session(config)
+    if args.format not in FORMAT_NAMES:
+        kinds = ", ".join(FORMAT_NAMES)
+        raise InputError("--format", f"unknown format {args.format!r}; expected one of {kinds}")
+    for option, value in (("--rest", args.rest), ("--duration", args.duration)):
+        if value is not None and not value >= 0:
+            raise InputError(option, f"expected seconds, 0 or more; got {value:g}")
+    try:
+        config = random_config(args.seed, **overrides)
+        rec, truth = simulate_session(config)
+    except ValueError as exc:  # the simulator's own checks: sets, reps, rate
+        raise InputError("simulate", str(exc)) from None
     out = Path(args.out)
-    written = write_recording(rec, out, args.format)
+    if out.is_dir():
+        raise InputError(out, "--out needs a file name (e.g. session.csv), not a folder")
+    try:
+        written = write_recording(rec, out, args.format)
+    except OSError as exc:
+        raise InputError(out, f"cannot write: {exc.strerror or exc}") from None
     truth_path = truth_file_for(out)
     truth_path.write_text(json.dumps(truth, indent=1))
     full = sum(1 for s in truth["sets"] for r in s["reps"] if not r["partial"])

@@ -202,7 +202,7 @@ def _sl_metadata(rec: Recording, platform: str, sensors: list[str], standardised
         "true" if standardised else "false",
         "17.4" if platform == "ios" else "14",
     ]
-    return _SENSOR_LOGGER_META + "\n" + ",".join(row) + "\n"
+    return _SENSOR_LOGGER_META + "\n" + ",".join(f'"{f}"' if "," in f else f for f in row) + "\n"
 
 
 def _write_sensor_logger(rec: Recording, path: Path, variant: str, gravity: np.ndarray | None) -> list[Path]:

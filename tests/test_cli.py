@@ -26,6 +26,7 @@ def test_json_report_validates_and_counts_the_demo(capsys):
     jsonschema.validate(report, SCHEMA)
     truth = _truth("demo-2x12-wrist")
     assert [s["full_reps"] for s in report["sets"]] == [s["full_reps"] for s in truth["sets"]]
+    assert {s["side"] for s in report["sets"]} == {truth["config"]["side"]}
     assert report["total_reps"] == truth["total_full_reps"]
     assert report["source"]["format"] == "repcount-csv"
     assert report["sets"][1]["rest_before_s"] > 10
@@ -66,6 +67,8 @@ def test_every_bundled_format_counts_right(name, capsys):
     stem = name.removesuffix(".zip").removesuffix(".csv")
     truth = _truth(stem)
     assert [s["full_reps"] for s in report["sets"]] == [s["full_reps"] for s in truth["sets"]]
+    # The arm as well: it needs the export's sign convention right (Sensor Logger's Metadata.csv).
+    assert {s["side"] for s in report["sets"]} == {truth["config"]["side"]}
 
 
 def test_generic_mode_report_validates(capsys):
@@ -101,6 +104,37 @@ def test_missing_path_and_bad_option_are_clear():
     assert proc.returncode == 2 and "no/such/file.csv" in proc.stderr and "Traceback" not in proc.stderr
     proc = _run("analyze", str(DATA / "generic.csv"), "--units", "acc")
     assert proc.returncode == 2 and "--units" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["--format", "bogus"], "--format"),
+        (["--sets", "0"], "at least one set"),
+        (["--reps", "-3"], "at least one set"),
+        (["--rate", "1"], "rate_hz must be within"),
+        (["--rest", "-10"], "--rest"),
+    ],
+)
+def test_simulate_refuses_bad_options_in_one_line(tmp_path, args, names, capsys):
+    assert main(["simulate", "--out", str(tmp_path / "s.csv"), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and names in err[0]
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_simulate_into_a_folder_is_refused(tmp_path, capsys):
+    assert main(["simulate", "--out", str(tmp_path)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("plot", ["no/such/folder/p.png", "p.txt", "."])
+def test_a_plot_that_cannot_be_written_is_refused_before_the_analysis(tmp_path, plot, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", str(DATA / "demo-2x12-wrist.csv"), "--plot", plot]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.strip().splitlines()) == 1 and "--plot" in out.err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_simulate_writes_session_and_truth(tmp_path, capsys):

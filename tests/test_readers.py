@@ -119,6 +119,29 @@ def test_sensor_logger_ios_standardised_is_not_flipped(tmp_path):
     assert not any("Apple" in n for n in rec.meta.notes)
 
 
+def test_sensor_logger_metadata_with_an_unquoted_comma_in_the_device_name(tmp_path):
+    # "Pixel 7, work" written without quotes: one field more than the header. The platform and the
+    # standardisation are still read from their columns, not guessed from the data.
+    folder = tmp_path / "comma"
+    shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
+    meta = folder / "Metadata.csv"
+    meta.write_text(meta.read_text().replace(",iPhone 13,", ",iPhone 13, work,"))
+    rec = read_recording(folder)
+    assert rec.acc[:, 2].mean() > 9.0
+    assert any("Apple's sign" in n for n in rec.meta.notes)
+    assert not any("assumed" in n for n in rec.meta.notes)
+
+
+def test_sensor_logger_metadata_without_a_platform_says_so(tmp_path):
+    folder = tmp_path / "noplatform"
+    shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
+    meta = folder / "Metadata.csv"
+    meta.write_text(meta.read_text().replace(",ios,", ",,"))
+    rec = read_recording(folder)
+    assert rec.acc[:, 2].mean() > 9.0  # guessed from how the phone was held
+    assert any(n.startswith("Metadata.csv names no platform") for n in rec.meta.notes)
+
+
 def test_sensor_logger_prefixed_without_metadata_guesses_sign_and_says_so():
     rec = read_recording(SAMPLES / "sensor_logger_ios_prefixed")
     assert rec.acc[:, 2].mean() > 9.0

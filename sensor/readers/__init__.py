@@ -121,7 +121,11 @@ def _plan(c: Container, path: Path, columns: dict[str, str] | None) -> _Plan:
                 c.path, f"--columns needs one CSV file, but the {what} holds {len(csvs)}; pass the file"
             )
         return _Plan(generic_csv.NAME, c, csvs, csvs[0])
-    sl = [h for h in by_fmt.get(sensor_logger.NAME, []) if sensor_logger.sensor_of(h.source.name) is not None]
+    # Metadata.csv by its name alone: a device name with an unquoted comma makes it split unlike
+    # its header, and it would not be recognised by its content.
+    claimed = by_fmt.get(sensor_logger.NAME, [])
+    named = [(h, sensor_logger.sensor_of(h.source.name)) for h in heads]
+    sl = [h for h, so in named if so is not None and (h in claimed or so[1] == "Metadata")]
     if sl and any(sensor_logger.sensor_of(h.source.name)[1] != "Metadata" for h in sl):
         return _Plan(sensor_logger.NAME, c, sl)
     if any(phyphox.claims(h) for h in by_fmt.get(phyphox.NAME, [])):

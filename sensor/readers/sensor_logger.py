@@ -64,17 +64,27 @@ def is_combined(head: Head) -> bool:
 
 @dataclass
 class _Info:
-    platform: str = ""  # 'ios', 'android' or '' when there is no Metadata.csv
+    platform: str = ""  # 'ios', 'android' or '' when Metadata.csv is missing or names neither
+    found: bool = False  # whether the export has a Metadata.csv
     standardised: bool | None = None
     epoch_ms: float | None = None
     device: str = ""
 
 
 def _metadata(head: Head | None) -> _Info:
-    info = _Info()
+    info = _Info(found=head is not None)
     if head is None or head.header_idx is None or not head.data_lines:
         return info
-    row = dict(zip(head.lower_fields, split_fields(head.data_lines[0], head.sep), strict=False))
+    # Always comma-separated; split here, since a row that splits unlike its header (below) makes
+    # the separator sniffing look elsewhere.
+    fields = [f.lower() for f in split_fields(head.lines[head.header_idx], ",")]
+    values = split_fields(head.data_lines[0], ",")
+    if len(values) > len(fields) and "device name" in fields:
+        # A device name holding the separator, written unquoted: the other fields are fixed words
+        # and numbers, so the surplus belongs to the name.
+        k, extra = fields.index("device name"), len(values) - len(fields)
+        values = [*values[:k], ",".join(values[k : k + extra + 1]), *values[k + extra + 1 :]]
+    row = dict(zip(fields, values, strict=False))
     info.platform = row.get("platform", "").strip().lower()
     std = row.get("standardisation", "").strip().lower()
     info.standardised = {"true": True, "false": False}.get(std)
@@ -152,8 +162,9 @@ def _apple_convention(info: _Info, gravity: np.ndarray) -> tuple[bool, str | Non
     score = float(np.mean(g[:, 1] + g[:, 2])) / max(median_norm(g), 1e-9)
     apple = score < 0
     other = "Android" if apple else "Apple"
+    why = "Metadata.csv names no platform (ios or android)" if info.found else "no Metadata.csv"
     return apple, (
-        f"no Metadata.csv: {'Apple' if apple else 'Android'}'s sign convention assumed, since with {other}'s "
+        f"{why}: {'Apple' if apple else 'Android'}'s sign convention assumed, since with {other}'s "
         "the device would have faced down most of the time; keep Metadata.csv with the export to be certain"
     )
 
