@@ -292,7 +292,7 @@ def test_generic_messy_export_bom_crlf_blank_nan_shared_and_backwards_stamps():
     _check_basic(rec)
     assert len(rec) == 198  # 200 samples, 2 lines with NaN/empty cells
     notes = " | ".join(rec.meta.notes)
-    assert "2 line(s) with missing or NaN values were dropped" in notes
+    assert "2 line(s) with missing, NaN or infinite values were dropped" in notes
     assert "shared a timestamp" in notes
     assert "stepped slightly back" in notes
     assert rec.duration_s == pytest.approx(2.0, abs=0.05)
@@ -612,3 +612,49 @@ def test_one_hour_at_100_hz_reads_fast(tmp_path):
     # Target is well under 0.5 s; the bound leaves room for a loaded test machine, but not for a
     # Python loop per row (several seconds).
     assert cpu < 1.5
+
+
+def _session_lines() -> list[str]:
+    return (SAMPLES / "repcount" / "session.csv").read_text().splitlines(keepends=True)
+
+
+def _first_data(lines: list[str]) -> int:
+    return next(i for i, ln in enumerate(lines) if ln[:1].isdigit())
+
+
+@pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity"])
+def test_an_infinite_cell_drops_its_line_like_a_missing_one(tmp_path, cell):
+    lines = _session_lines()
+    i = _first_data(lines) + 20
+    fields = lines[i].split(",")
+    fields[5] = cell
+    lines[i] = ",".join(fields)
+    (tmp_path / "inf.csv").write_text("".join(lines))
+    rec = read_recording(tmp_path / "inf.csv")
+    whole = read_recording(SAMPLES / "repcount" / "session.csv")
+    assert len(rec) == len(whole) - 1 and np.isfinite(rec.gyro).all()
+    assert "1 line(s) with missing, NaN or infinite values were dropped" in rec.meta.notes
+
+
+def test_values_beyond_any_imu_are_dropped_with_a_note(tmp_path):
+    lines = _session_lines()
+    i = _first_data(lines) + 30
+    fields = lines[i].split(",")
+    fields[1] = "1e308"  # finite, but overflows to infinity once scaled
+    lines[i] = ",".join(fields)
+    (tmp_path / "huge.csv").write_text("".join(lines))
+    rec = read_recording(tmp_path / "huge.csv")
+    whole = read_recording(SAMPLES / "repcount" / "session.csv")
+    assert len(rec) == len(whole) - 1 and np.abs(rec.acc).max() < 1e3
+    assert any("beyond any IMU's range" in n for n in rec.meta.notes)
+
+
+def test_a_stray_carriage_return_inside_a_line_is_no_traceback(tmp_path):
+    lines = _session_lines()
+    i = _first_data(lines) + 3
+    lines[i] = lines[i].replace(",", ",\r", 1)
+    (tmp_path / "cr.csv").write_bytes("".join(lines).encode())
+    rec = read_recording(tmp_path / "cr.csv")
+    whole = read_recording(SAMPLES / "repcount" / "session.csv")
+    assert len(whole) - 2 <= len(rec) < len(whole)  # the broken line is dropped, nothing else
+    assert any("were dropped" in n for n in rec.meta.notes)

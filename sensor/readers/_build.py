@@ -24,6 +24,12 @@ from ._csvio import Table
 _SAME_RATE = 0.05
 # Trimming more than this at either end of a merge is worth telling the user.
 _TRIM_NOTE_S = 0.1
+# Beyond what any wearable IMU measures (about 1,000 g; 57,000 deg/s): a corrupt cell, not a sample.
+MAX_ACC_MPS2 = 1e4
+MAX_GYRO_RADPS = 1e3
+# A recording spanning longer is two recordings in one file, or a clock that jumped: the analysis
+# grid covers the whole span (at 50 Hz), so days of nothing would cost gigabytes.
+MAX_SPAN_S = 48 * 3600.0
 
 
 @dataclass
@@ -161,6 +167,7 @@ def build_recording(
     `marked_gaps` are indices i whose step t[i] -> t[i+1] the file itself flags as a gap.
     """
     t = np.asarray(t, dtype=np.float64)
+    t, acc, gyro = _plausible(t, np.asarray(acc, dtype=np.float64), np.asarray(gyro, dtype=np.float64), meta)
     t0 = float(t[0])
     rel = t - t0
     steps = np.diff(rel)
@@ -183,6 +190,44 @@ def build_recording(
         step = mean_step(rel, steps=steps)
         meta.nominal_rate_hz = round(1.0 / step, 2) if step > 0 else None
     return Recording(t=rel, acc=acc, gyro=gyro, meta=meta)
+
+
+def _plausible(
+    t: np.ndarray, acc: np.ndarray, gyro: np.ndarray, meta: RecordingMeta
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop samples no IMU can give (infinite, or beyond MAX_ACC_MPS2 / MAX_GYRO_RADPS), with a
+    note; refuse a recording spanning more than MAX_SPAN_S."""
+    # Reductions first: no temporaries the size of the recording unless something is wrong.
+    if not (
+        -MAX_ACC_MPS2 <= acc.min()
+        and acc.max() <= MAX_ACC_MPS2
+        and -MAX_GYRO_RADPS <= gyro.min()
+        and gyro.max() <= MAX_GYRO_RADPS
+    ):
+        ok = (np.abs(acc) <= MAX_ACC_MPS2).all(axis=1) & (np.abs(gyro) <= MAX_GYRO_RADPS).all(axis=1)
+        if ok.sum() < 2:
+            raise InputError(
+                meta.path, "no plausible samples: every value is infinite or beyond any IMU's range"
+            )
+        meta.notes.append(
+            f"{int((~ok).sum())} sample(s) beyond any IMU's range (over {MAX_ACC_MPS2:g} m/s^2 or "
+            f"{MAX_GYRO_RADPS:g} rad/s, or infinite) were dropped"
+        )
+        t, acc, gyro = t[ok], acc[ok], gyro[ok]
+    if t[-1] - t[0] > MAX_SPAN_S:
+        i = int(np.argmax(np.diff(t)))
+        jump = t[i + 1] - t[i]
+        raise InputError(
+            meta.path,
+            f"time jumps forward by {_duration(jump)} at {t[i] - t[0]:.1f} s, and the recording spans "
+            f"{_duration(t[-1] - t[0])}: expected one session of at most {MAX_SPAN_S / 3600:g} h "
+            "(are two recordings joined in one file?)",
+        )
+    return t, acc, gyro
+
+
+def _duration(s: float) -> str:
+    return f"{s / 86400:.1f} days" if s >= 2 * 86400 else f"{s / 3600:.1f} h" if s >= 3600 else f"{s:.1f} s"
 
 
 def epoch_of(t_first: float, unit_scale: float) -> float | None:

@@ -36,7 +36,10 @@ def split_fields(line: str, sep: str) -> list[str]:
     """Split one line honouring quotes; fields come back stripped of spaces and quotes."""
     if not line:
         return []
-    row = next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=True), [])
+    try:
+        row = next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=True), [])
+    except csv.Error:  # a cell over the csv module's size limit, a stray CR: split it plainly
+        row = line.replace("\r", " ").split(sep)
     return [f.strip().strip('"').strip() for f in row]
 
 
@@ -527,7 +530,8 @@ def read_table(
     except (ValueError, pd.errors.ParserError):
         line, col, cell = _find_bad_cell(src, head, data_offset, cols)
         name = head.fields[col] if (not head.headerless and col < len(head.fields)) else f"#{col + 1}"
-        raise InputError(src.display, f"expected a number, found {cell!r}", line=line, column=name) from None
+        shown = cell if len(cell) <= 40 else cell[:40] + f"... ({len(cell)} characters)"
+        raise InputError(src.display, f"expected a number, found {shown!r}", line=line, column=name) from None
     if len(data[0]) == 0:
         raise InputError(
             src.display, f"no {what}: the file has a header but no data lines", line=head.header_line_no
@@ -536,18 +540,21 @@ def read_table(
     kept = None
     if required:
         # One byte per row, reused for every column: no (n, k) or float temporaries.
-        bad = np.isnan(data[required[0]])
-        col_nan = np.empty_like(bad)
+        # Infinite cells are as good as missing ones ("inf" parses as a number).
+        bad = ~np.isfinite(data[required[0]])
+        col_bad = np.empty_like(bad)
         for j in required[1:]:
-            bad |= np.isnan(data[j], out=col_nan)
+            bad |= np.logical_not(np.isfinite(data[j], out=col_bad), out=col_bad)
         nbad = int(np.count_nonzero(bad))
         if nbad:
             if nbad == len(bad):
-                raise InputError(src.display, f"no {what}: every data line has missing or NaN values")
+                raise InputError(
+                    src.display, f"no {what}: every data line has missing, NaN or infinite values"
+                )
             kept = np.flatnonzero(~bad)
             data = [d[kept] for d in data]
             labels = labels[kept] if labels is not None else None
-            notes.append(f"{nbad} line(s) with missing or NaN values were dropped")
+            notes.append(f"{nbad} line(s) with missing, NaN or infinite values were dropped")
     return Table(
         data=data,
         source=src,

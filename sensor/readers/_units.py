@@ -95,7 +95,8 @@ def median_norm(xyz: np.ndarray) -> float:
     """Median vector length, on at most ~100k rows: enough for a robust median, fast on 12M rows."""
     step = max(1, len(xyz) // 100_000)
     v = xyz[::step]
-    return float(np.median(np.sqrt((v * v).sum(axis=1)))) if len(v) else 0.0
+    with np.errstate(over="ignore"):  # a corrupt cell of 1e300 squares to inf; the median stands
+        return float(np.median(np.sqrt((v * v).sum(axis=1)))) if len(v) else 0.0
 
 
 def looks_like_acc_unit(xyz: np.ndarray) -> str | None:

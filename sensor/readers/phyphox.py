@@ -162,7 +162,7 @@ def _folder_of(c: Container, heads: list[Head]) -> str:
 def _stream(group: _Group, table: Table, cols: list[int], notes: list[str]) -> tuple[Stream, str | None]:
     idx = [cols.index(group.time_col)] + [cols.index(c) for c in group.axis_cols]
     v = table.stack(idx)
-    valid = ~np.isnan(v).any(axis=1)
+    valid = np.isfinite(v).all(axis=1)
     rows = np.flatnonzero(valid)
     if not len(rows):
         raise InputError(
@@ -171,7 +171,8 @@ def _stream(group: _Group, table: Table, cols: list[int], notes: list[str]) -> t
     # Shorter columns of a shared table are padded with NaN at the end: only holes before that count.
     inner = int((~valid[: rows[-1]]).sum())
     if inner:
-        notes.append(f"{_LABEL[group.kind]}: {inner} line(s) with missing or NaN values were dropped")
+        what = f"{inner} line(s) with missing, NaN or infinite values were dropped"
+        notes.append(f"{_LABEL[group.kind]}: {what}")
     unit = canonical_unit(bracket_unit(group.head.fields[group.axis_cols[0]])[1])
     return make_stream(_LABEL[group.kind], v[rows, 0], v[rows, 1:], table=table, rows=rows), unit
 

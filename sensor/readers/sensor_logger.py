@@ -265,7 +265,7 @@ def _read_combined(head: Head) -> dict[str, tuple[Table, np.ndarray, float]]:
     out = {}
     for s in ("TotalAcceleration", "Accelerometer", "Gravity", "Gyroscope"):
         rows = np.flatnonzero(labels == s.lower())
-        rows = rows[~np.isnan(table.stack(range(4), rows)).any(axis=1)]
+        rows = rows[np.isfinite(table.stack(range(4), rows)).all(axis=1)]
         if len(rows):
             out[s] = (table, rows, scale)
     return out

@@ -88,7 +88,7 @@ w("header_only.csv", RC_HEAD)
 case("header_only.csv", "the file has a header but no data lines", 3)
 
 w("all_nan.csv", g_hdr + "0.0,NaN,NaN,NaN,NaN,NaN,NaN\n0.01,,,,,,\n")
-case("all_nan.csv", "every data line has missing or NaN values")
+case("all_nan.csv", "every data line has missing, NaN or infinite values")
 
 w("unknown_format.csv", "name,age,city\nAda,36,London\nAlan,41,Wilmslow\n")
 case("unknown_format.csv", "not a recognised recording format; looked for")
@@ -176,6 +176,14 @@ back[12] = f"{1740823200000000000 + 2 * 10000000},0.02,9.8,0.1,0.2\n"
 w("sensor_logger_time_backwards/TotalAcceleration.csv", SL + "".join(back))
 w("sensor_logger_time_backwards/Gyroscope.csv", SL + "".join(sl_rows))
 case("sensor_logger_time_backwards/TotalAcceleration.csv", "time goes back by 0.090 s", 14)
+
+# Two sessions eleven days apart in one file: refused, not a grid of a million empty seconds.
+w("time_jump_days.csv", RC_HEAD + rc_rows(20) + rc_rows(20, start=100_000_000))
+case("time_jump_days.csv", "time jumps forward by 11.6 days at 0.2 s")
+
+# A cell longer than the csv module takes (128 KB): named, and shown cut short.
+w("huge_cell.csv", RC_HEAD + rc_rows(5) + "x" * 200_000 + ",0.1,0.2,9.8,0.01,0.02,0.03,\n" + rc_rows(5, 6))
+case("huge_cell.csv", "expected a number, found '" + "x" * 40 + "... (200000 characters)'", 9, "t_s")
 
 case("does_not_exist.csv", "no such file or folder")
 
