@@ -35,11 +35,19 @@ class BatchResult:
 
 def _entries(folder: Path) -> list[Path]:
     out = []
+    seen = {folder.resolve()}
     for p in sorted(folder.iterdir()):
         if p.name.startswith(".") or p.name in _SKIP_DIRS:
             continue
-        if p.is_dir() or (p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES):
-            out.append(p)
+        if not (p.is_dir() or (p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES)):
+            continue
+        # Links to the folder itself, to a folder above it or to an entry already listed would
+        # analyse the same recording twice.
+        real = p.resolve()
+        if real in seen or (p.is_dir() and real in folder.resolve().parents):
+            continue
+        seen.add(real)
+        out.append(p)
     return out
 
 

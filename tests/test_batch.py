@@ -85,3 +85,26 @@ def test_plot_needs_one_recording(folder, capsys):
     root, _ = folder
     assert main(["analyze", str(root), "--plot", str(root / "x.png")]) == 2
     assert "--plot needs one recording" in capsys.readouterr().err
+
+
+def test_links_back_to_the_folder_and_dangling_links_are_skipped(folder, tmp_path):
+    root, _ = folder
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    for name in NAMES:
+        (linked / name).symlink_to(root / name)
+    (linked / "again").symlink_to(linked)  # a loop: the same recordings a second time
+    (linked / "up").symlink_to(tmp_path)  # the folder above
+    (linked / "same.csv").symlink_to(root / "a-session.csv")  # one recording under two names
+    (linked / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    assert recordings_in(linked) == [linked / n for n in NAMES]
+
+
+def test_a_dangling_link_in_an_export_folder_is_not_read(tmp_path, capsys):
+    export = tmp_path / "ios"
+    export.mkdir()
+    for f in (DATA / "sensor-logger-ios").iterdir():
+        (export / f.name).write_bytes(f.read_bytes())
+    (export / "extra.csv").symlink_to(tmp_path / "nowhere.csv")
+    assert main(["analyze", str(export), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_reps"] > 0

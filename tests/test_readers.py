@@ -658,3 +658,12 @@ def test_a_stray_carriage_return_inside_a_line_is_no_traceback(tmp_path):
     whole = read_recording(SAMPLES / "repcount" / "session.csv")
     assert len(whole) - 2 <= len(rec) < len(whole)  # the broken line is dropped, nothing else
     assert any("were dropped" in n for n in rec.meta.notes)
+
+
+def test_units_that_contradict_the_header_win_with_a_note():
+    path = SAMPLES / "generic" / "messy_bom_crlf.csv"  # gyro in (rad/s)
+    plain = read_recording(path)
+    over = read_recording(path, units={"gyro": "deg/s"})
+    np.testing.assert_allclose(over.gyro, np.radians(plain.gyro))
+    assert any(n.startswith("--units gyro=deg/s overrides the header's") for n in over.meta.notes)
+    assert not any("overrides" in n for n in read_recording(path, units={"gyro": "rad/s"}).meta.notes)

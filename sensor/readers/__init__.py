@@ -20,7 +20,7 @@ from sensor.recording import Recording
 
 from . import cara, generic_csv, metabase, phyphox, repcount_csv, sensor_logger
 from ._csvio import Head, read_head
-from ._source import Container, open_container, sibling_container
+from ._source import HEAD_BYTES, MAX_DEPTH, Container, open_container, sibling_container
 
 FORMATS = [repcount_csv.NAME, sensor_logger.NAME, phyphox.NAME, metabase.NAME, generic_csv.NAME, cara.NAME]
 MAX_FILES = 300  # more files than this is a data folder, not one recording
@@ -81,6 +81,12 @@ def _heads(c: Container) -> list[Head]:
 def _single_file_plan(c: Container, h: Head, fmt: str | None, path: Path, forced_generic: bool) -> _Plan:
     """The user named one file: read it alone, or with its siblings for multi-file formats."""
     if h.header_idx is None:
+        if not h.whole_file:  # lines so long that the head holds none whole
+            raise InputError(
+                h.source.display,
+                f"no header line in the first {HEAD_BYTES // 1024} KB (a comment or header line that long?); "
+                "expected a CSV header line naming the columns",
+            )
         raise InputError(h.source.display, "the file is empty")
     if forced_generic:
         return _Plan(generic_csv.NAME, c, [h], h)
@@ -144,7 +150,8 @@ def _plan(c: Container, path: Path, columns: dict[str, str] | None) -> _Plan:
         names = ", ".join(h.source.name for _, h in singles[:6])
         raise InputError(c.path, f"the {what} holds {len(singles)} recordings ({names}); pass one file")
     if not c.sources:
-        raise InputError(c.path, f"the {what} is empty")
+        deep = f" (looked {MAX_DEPTH} folder levels deep)" if c.kind == "dir" else ""
+        raise InputError(c.path, f"the {what} holds no files{deep}")
     raise InputError(c.path, f"no recognised recording files in this {what}; {LOOKED_FOR}")
 
 

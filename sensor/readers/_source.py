@@ -92,6 +92,8 @@ def _walk(root: Path) -> Iterator[Path]:
 def _dir_container(path: Path) -> Container:
     sources = []
     for p in _walk(path):
+        if not p.is_file():  # a dangling link, a socket: nothing to read, and no recording
+            continue
         rel = p.relative_to(path).as_posix()
         sources.append(_file_source(p, rel, str(p)))
     return Container(path=path, kind="dir", sources=sources)

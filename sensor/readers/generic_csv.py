@@ -198,9 +198,14 @@ def read(
     notes = list(table.notes)
 
     def unit_of(role: str, quantity: str) -> tuple[str | None, str]:
+        stated = parse_column(head.fields[idx[role]])[1]
         if quantity in units:
+            if stated is not None and stated != units[quantity]:
+                # The option wins (it is there to correct a header), but not silently.
+                column = head.fields[idx[role]]
+                notes.append(f"--units {quantity}={units[quantity]} overrides the header's {column!r}")
             return units[quantity], "--units"
-        return parse_column(head.fields[idx[role]])[1], "the header"
+        return stated, "the header"
 
     def checked_unit(role: str, quantity: str, allowed: object, names: str) -> tuple[str, str]:
         unit, source = unit_of(role, quantity)

@@ -185,6 +185,10 @@ case("time_jump_days.csv", "time jumps forward by 11.6 days at 0.2 s")
 w("huge_cell.csv", RC_HEAD + rc_rows(5) + "x" * 200_000 + ",0.1,0.2,9.8,0.01,0.02,0.03,\n" + rc_rows(5, 6))
 case("huge_cell.csv", "expected a number, found '" + "x" * 40 + "... (200000 characters)'", 9, "t_s")
 
+# A comment longer than the head that format detection reads: no header line in it.
+w("long_comment.csv", "# note=" + "n" * 70_000 + "\n" + RC_HEAD + rc_rows(5))
+case("long_comment.csv", "no header line in the first 64 KB")
+
 case("does_not_exist.csv", "no such file or folder")
 
 (OUT / "EXPECTED.txt").write_text(
