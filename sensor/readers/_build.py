@@ -58,6 +58,9 @@ def repair_time(
 
     A real backward jump is an InputError; `rows` maps samples to rows of `table` so it names the line.
     """
+    if len(t) > 1 and t.min() == t.max():
+        where = table.source.display if table is not None else display
+        raise InputError(where, f"{name}: every sample has the same time ({t[0]:g}); expected it to increase")
     try:
         fixed, rep = repair_time_axis(t)
     except TimeWentBackwards as e:

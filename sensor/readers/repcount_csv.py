@@ -100,6 +100,15 @@ def read(head: Head, path: Path) -> Recording:
             raise InputError(
                 src.display, f"nominal_rate_hz={kv['nominal_rate_hz']!r} is not a number"
             ) from None
+    if rate and len(t) > 2:
+        measured = 1.0 / max(float(np.median(np.diff(t[: 100_001]))), 1e-12)
+        if not rate / 50 < measured < rate * 50:  # seconds against milliseconds is a factor of 1000
+            raise InputError(
+                src.display,
+                f"t_s advances at {measured:.3g} samples a second, but nominal_rate_hz={rate:g}; "
+                "expected t_s in seconds (is it in milliseconds?)",
+                column="t_s",
+            )
     meta = RecordingMeta(
         format=NAME,
         path=str(path),

@@ -189,6 +189,13 @@ case("huge_cell.csv", "expected a number, found '" + "x" * 40 + "... (200000 cha
 w("long_comment.csv", "# note=" + "n" * 70_000 + "\n" + RC_HEAD + rc_rows(5))
 case("long_comment.csv", "no header line in the first 64 KB")
 
+# Time written in milliseconds under t_s: the header's rate gives it away.
+w("time_in_ms.csv", RC_HEAD + "".join(f"{10 * i},0.1,0.2,9.8,0.01,0.02,0.03,\n" for i in range(20)))
+case("time_in_ms.csv", "t_s advances at 0.1 samples a second, but nominal_rate_hz=100", "-", "t_s")
+
+w("time_stands_still.csv", RC_HEAD + "5.000000,0.1,0.2,9.8,0.01,0.02,0.03,\n" * 10)
+case("time_stands_still.csv", "every sample has the same time (5)")
+
 case("does_not_exist.csv", "no such file or folder")
 
 (OUT / "EXPECTED.txt").write_text(
