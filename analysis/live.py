@@ -355,12 +355,7 @@ class LivePipeline:
         return rep.start_s < self._settled_until
 
     def _known(self, rep: Rep) -> bool:
-        mid = 0.5 * (rep.turn_s + rep.leave_s)
-        for s in self.sets[-2:]:
-            for r in s.reps:
-                if abs(0.5 * (r.turn_s + r.leave_s) - mid) < 0.6 * max(0.5, r.end_s - r.start_s):
-                    return True
-        return False
+        return any(_same_rep(rep, r) for s in self.sets[-2:] for r in s.reps)
 
     def _set_for(
         self, rep: Rep, ws: SetResult, finished: Callable[[], SessionResult], t0: float, events: list[dict]
@@ -455,13 +450,14 @@ class LivePipeline:
         """Give a live set the reps and shape of `best`, its set in an analysis of the window from t0;
         nothing before its end changes any more.
 
-        Reps of `best` that start before a finished set's end (of a set before `s`) are that set's,
-        counted already: a window whose rest rule reads a pause otherwise can join the two sets that
-        were held apart when the first closed, and taken whole they would be counted twice."""
+        Reps of `best` that a finished set before `s` holds are that set's, counted already: a
+        window whose rest rule reads a pause otherwise can join the two sets that were held apart
+        when the first closed, and taken whole they would be counted twice."""
         reps = [_shift(r, t0) for r in best.reps]
-        done = [d.end_s for d in self.sets if d.closed and d.index < s.index and d.end_s is not None]
-        earlier_end = max(done, default=-np.inf)
-        s.reps = [r for r in reps if r.start_s >= earlier_end] or s.reps or reps
+        counted = [r for d in self.sets if d.closed and d.index < s.index for r in d.reps]
+        if counted and reps[0].start_s < max(r.end_s for r in counted):
+            reps = [r for r in reps if not any(_same_rep(r, c) for c in counted)] or s.reps or reps
+        s.reps = reps
         s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
         s.end_s = s.reps[-1].end_s
         self._settled_until = max(self._settled_until, s.end_s)
@@ -566,6 +562,12 @@ def _holds(result: SessionResult, ws: SetResult) -> bool:
         d.start_s < ws.end_s and d.end_s > ws.start_s and len(d.full_reps) >= MIN_FULL_REPS
         for d in result.sets
     )
+
+
+def _same_rep(a: Rep, b: Rep) -> bool:
+    """Whether two readings of a rep (from different windows) are the same rep: their holds at the
+    turn lie within most of a rep's length of each other."""
+    return abs(0.5 * (a.turn_s + a.leave_s - b.turn_s - b.leave_s)) < 0.6 * max(0.5, b.end_s - b.start_s)
 
 
 def _shift(rep: Rep, dt: float) -> Rep:
