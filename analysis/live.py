@@ -32,7 +32,7 @@ from .pullapart import (
     rest_limit_s,
     session_side,
 )
-from .reps import PARTIAL_FRACTION, Rep
+from .reps import PARTIAL_FRACTION, Rep, same_rep
 from .results import SessionResult, SetResult
 from .sets import MARGIN_S
 
@@ -355,7 +355,7 @@ class LivePipeline:
         return rep.start_s < self._settled_until
 
     def _known(self, rep: Rep) -> bool:
-        return any(_same_rep(rep, r) for s in self.sets[-2:] for r in s.reps)
+        return any(same_rep(rep, r) for s in self.sets[-2:] for r in s.reps)
 
     def _set_for(
         self, rep: Rep, ws: SetResult, finished: Callable[[], SessionResult], t0: float, events: list[dict]
@@ -456,7 +456,7 @@ class LivePipeline:
         reps = [_shift(r, t0) for r in best.reps]
         counted = [r for d in self.sets if d.closed and d.index < s.index for r in d.reps]
         if counted and reps[0].start_s < max(r.end_s for r in counted):
-            reps = [r for r in reps if not any(_same_rep(r, c) for c in counted)] or s.reps or reps
+            reps = [r for r in reps if not any(same_rep(r, c) for c in counted)] or s.reps or reps
         s.reps = reps
         s.side, s.radius_m, s.typical_rom_deg = best.side, best.radius_m, best.typical_rom_deg
         s.end_s = s.reps[-1].end_s
@@ -562,12 +562,6 @@ def _holds(result: SessionResult, ws: SetResult) -> bool:
         d.start_s < ws.end_s and d.end_s > ws.start_s and len(d.full_reps) >= MIN_FULL_REPS
         for d in result.sets
     )
-
-
-def _same_rep(a: Rep, b: Rep) -> bool:
-    """Whether two readings of a rep (from different windows) are the same rep: their holds at the
-    turn lie within most of a rep's length of each other."""
-    return abs(0.5 * (a.turn_s + a.leave_s - b.turn_s - b.leave_s)) < 0.6 * max(0.5, b.end_s - b.start_s)
 
 
 def _shift(rep: Rep, dt: float) -> Rep:

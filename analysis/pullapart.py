@@ -8,6 +8,7 @@ Every step is a pure function of arrays; this module only chains them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -18,7 +19,7 @@ from .clean import ANALYSIS_RATE_HZ, UniformSignal, fill_short_gaps, invalid_run
 from .flags import flag_reps, flag_set
 from .orientation import TRACK_CUTOFF_HZ, gravity_up, remove_bias, sweep_fit, tracked_up, unit, vertical_rate
 from .parallel import map_split
-from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, set_pauses, span
+from .reps import PARTIAL_FRACTION, Rep, angle_deg, find_reps, mark_partials, same_rep, set_pauses, span
 from .results import SessionResult, SetResult, assemble_session
 from .rowing import VERTICAL_SHARE, find_rows, horizontal_excursion_rate, propagated_arc, vertical_share
 from .sets import AWAY_S, Region, active_regions, pose_runs, set_windows
@@ -79,7 +80,7 @@ def process_session(
         workers,
         cost=[w.stop - w.start + WINDOW_COST_S * fs for w in windows],
     )
-    kept = same_arm([s for sets in found for s in sets], known_main)
+    kept = same_arm(one_set_per_rep([s for sets in found for s in sets]), known_main)
     majority = session_side((s.side, len(s.full_reps)) for s in kept) if side is None else None
     if majority is not None:
         # The sensor stays on one arm, so every set opens the same way: a set that seemed to open
@@ -87,8 +88,23 @@ def process_session(
         for i, (w, sets) in enumerate(zip(windows, found)):
             if any(s.side != majority and s in kept for s in sets):
                 found[i] = analyse_set(sig, w, up, open_end, majority)
-        kept = same_arm([s for sets in found for s in sets], known_main)
+        kept = same_arm(one_set_per_rep([s for sets in found for s in sets]), known_main)
     return assemble_session("pull-apart", rec, kept, sig.t, w_v)
+
+
+def one_set_per_rep(sets: list[SetResult]) -> list[SetResult]:
+    """Sets (in time order) without the reps an earlier set holds: the windows of two poses close
+    together overlap by their margins, and a rep in both would be counted twice. A set left with no
+    full rep is dropped."""
+    out: list[SetResult] = []
+    for s in sets:
+        earlier = [r for d in out[-2:] for r in d.reps if r.end_s > s.start_s]
+        if earlier and any(same_rep(r, e) for r in s.reps for e in earlier):
+            s = replace(s, reps=[r for r in s.reps if not any(same_rep(r, e) for e in earlier)])
+            if not s.full_reps:
+                continue
+        out.append(s)
+    return out
 
 
 def session_side(sets: Iterable[tuple[str | None, int]]) -> str | None:

@@ -55,6 +55,12 @@ class Rep:
         return self.end_s - self.leave_s
 
 
+def same_rep(a: Rep, b: Rep) -> bool:
+    """Whether two readings of a rep (from different windows) are the same rep: their holds at the
+    turn lie within most of a rep's length of each other."""
+    return abs(0.5 * (a.turn_s + a.leave_s - b.turn_s - b.leave_s)) < 0.6 * max(0.5, b.end_s - b.start_s)
+
+
 def span(t: np.ndarray, start_s: float, end_s: float) -> slice:
     """The samples of the ascending times `t` with start_s <= t <= end_s (a slice costs far less than
     a boolean mask over the whole set)."""

@@ -245,7 +245,6 @@ def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -
     # The regions are sorted and apart (active_regions), so those a run overlaps lie side by side.
     starts = np.array([r.start for r in regions])
     stops = np.array([r.stop for r in regions])
-    prev_run_end = None
     for a, b in runs:
         first, end = int(np.searchsorted(stops, a, "right")), int(np.searchsorted(starts, b, "left"))
         if first >= end:
@@ -253,13 +252,6 @@ def set_windows(regions: list[Region], runs: list[tuple[int, int]], fs: float) -
         claimed[first:end] = [True] * (end - first)
         start = max(a - margin, regions[first].start)
         stop = min(b + margin, regions[end - 1].stop)
-        if windows and prev_run_end is not None and start < windows[-1].stop:
-            # Two poses less than two margins apart: their windows meet halfway between them, or a
-            # rep in both margins would be counted in both sets.
-            cut = min(max((prev_run_end + a) // 2, start), windows[-1].stop)
-            windows[-1] = Region(windows[-1].start, cut)
-            start = cut
         windows.append(Region(start, stop))
-        prev_run_end = b
     windows += [r for r, c in zip(regions, claimed) if not c]
     return sorted(windows, key=lambda r: r.start)

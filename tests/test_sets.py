@@ -180,21 +180,27 @@ def test_armband_sets_with_runs_of_rows_count_as_one_set_each_with_their_reps():
         assert [len(s.full_reps) for s in result.sets] == true_counts, seed
 
 
-def test_set_windows_of_poses_close_together_meet_halfway_and_share_no_rep():
-    from analysis.sets import MARGIN_S, Region, set_windows
+def test_a_rep_two_sets_hold_stays_with_the_earlier():
+    from analysis.pullapart import one_set_per_rep
+    from analysis.reps import Rep
 
-    fs = 50.0
-    margin = int(MARGIN_S * fs)
-    regions = [Region(100, 9000)]  # the arm kept moving across the pose break
-    first, second = set_windows(regions, [(150, 2900), (3050, 5900)], fs)  # 3 s apart
-    assert first.stop == second.start == (2900 + 3050) // 2
-    first, second = set_windows(regions, [(150, 2900), (4050, 5900)], fs)  # 23 s apart
-    assert (first.stop, second.start) == (2900 + margin, 4050 - margin)  # each keeps its margin
+    def rep(t: float, partial: bool = False) -> Rep:
+        return Rep(t, t + 0.8, t + 1.2, t + 2.0, 80.0, 90.0, partial)
+
+    def a_set(*reps: Rep) -> SetResult:
+        return SetResult(index=0, reps=list(reps), axis=np.array([0.0, 0.0, 1.0]), typical_rom_deg=80.0)
+
+    first, second = a_set(rep(0), rep(3), rep(6)), a_set(rep(6.05), rep(9), rep(12))
+    kept = one_set_per_rep([first, second])
+    assert [[r.start_s for r in s.reps] for s in kept] == [[0, 3, 6], [9, 12]]
+    assert one_set_per_rep([first, a_set(rep(6.05), rep(9, partial=True))]) == [first]  # no full rep left
+    apart = a_set(rep(20), rep(23))
+    assert one_set_per_rep([first, apart]) == [first, apart]
 
 
 def test_a_rep_between_two_sets_close_together_is_counted_in_one():
     # Suite session 1861818845 (seed 97, 50 Hz): a pose break 3.6 s long splits a set; both set
-    # windows reached into the gap by their margin, and the rep before it was in both sets.
+    # windows reach into the gap by their margin, and the rep before it was in both sets.
     from repcount.simulator import suite_configs
 
     config = next(c for c in suite_configs(60, 97) if c.seed == 1861818845)
