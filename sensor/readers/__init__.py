@@ -109,9 +109,12 @@ def _plan(c: Container, path: Path, columns: dict[str, str] | None) -> _Plan:
     heads = _heads(c)
     if c.kind == "file":
         if not heads:
-            raise InputError(
-                c.sources[0].display, "the file is empty" if c.sources[0].size == 0 else "not a text file"
-            )
+            src = c.sources[0]
+            if src.size == 0:
+                raise InputError(src.display, "the file is empty")
+            if src.head()[:2] in (b"\xff\xfe", b"\xfe\xff"):  # what Excel's "Unicode Text" writes
+                raise InputError(src.display, "UTF-16 text; expected UTF-8 (save it as \"CSV UTF-8\")")
+            raise InputError(src.display, "not a text file")
         h = heads[0]
         return _single_file_plan(c, h, _classify(h), path, columns is not None)
     by_fmt: dict[str, list[Head]] = {}

@@ -196,6 +196,9 @@ case("time_in_ms.csv", "t_s advances at 0.1 samples a second, but nominal_rate_h
 w("time_stands_still.csv", RC_HEAD + "5.000000,0.1,0.2,9.8,0.01,0.02,0.03,\n" * 10)
 case("time_stands_still.csv", "every sample has the same time (5)")
 
+w("utf16.csv", (RC_HEAD + rc_rows(5)).encode("utf-16"))
+case("utf16.csv", "UTF-16 text; expected UTF-8")
+
 case("does_not_exist.csv", "no such file or folder")
 
 (OUT / "EXPECTED.txt").write_text(
