@@ -31,9 +31,9 @@ class TimeWentBackwards(ValueError):
         self.index = index
         self.step_s = step_s
         self.tolerance_s = tolerance_s
-        super().__init__(
-            f"time goes back by {step_s:.3f} s (more than the {tolerance_s:.3f} s allowed for jitter)"
-        )
+        # A corrupt stamp can be 1e300 s off: no 300 digits in a one-line error.
+        step = f"{step_s:.3f}" if step_s < 1e6 else f"{step_s:.3g}"
+        super().__init__(f"time goes back by {step} s (more than the {tolerance_s:.3f} s allowed for jitter)")
 
 
 @dataclass

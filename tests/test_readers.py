@@ -667,3 +667,15 @@ def test_units_that_contradict_the_header_win_with_a_note():
     np.testing.assert_allclose(over.gyro, np.radians(plain.gyro))
     assert any(n.startswith("--units gyro=deg/s overrides the header's") for n in over.meta.notes)
     assert not any("overrides" in n for n in read_recording(path, units={"gyro": "rad/s"}).meta.notes)
+
+
+def test_a_corrupt_time_stamp_far_off_is_named_in_a_short_line(tmp_path):
+    lines = _session_lines()
+    i = _first_data(lines) + 40
+    fields = lines[i].split(",")
+    fields[0] = "1e300"
+    lines[i] = ",".join(fields)
+    (tmp_path / "far.csv").write_text("".join(lines))
+    with pytest.raises(InputError) as err:
+        read_recording(tmp_path / "far.csv")
+    assert "time goes back by 1e+300 s" in str(err.value) and len(str(err.value)) < 200
