@@ -173,3 +173,51 @@ def test_clock_jump_without_lost_frame_marks_gap():
     batches = stream(tl, frames)
     assert [b.gap_before for b in batches] == [False, False, False, True, False, False]
     assert batches[3].lost_frames == 0
+
+
+def test_a_corrupt_stamp_cannot_tilt_the_clock_fit_past_any_crystal():
+    # One point 200 s ahead of its arrival (a flipped bit in t0): once the good points reach its
+    # sensor time it is the lowest delay in the window, the robust refit keeps the points under the
+    # line, and the slope reached 9. It is held at MAX_SKEW.
+    from sensor.live.timeline import MAX_SKEW
+
+    fit = ClockFit()
+    worst = 0.0
+    for k in range(200):
+        fit.add(k * 0.5, k * 0.5 + 0.02)
+    fit.add(300.0, 100.0)
+    for k in range(200, 900):
+        fit.add(k * 0.5, k * 0.5 + 0.02)
+        fit.host_time(k * 0.5)
+        worst = max(worst, abs(fit.slope))
+    assert worst <= MAX_SKEW
+
+
+def test_one_frame_with_a_corrupt_t0_does_not_bend_the_timeline():
+    # Frame 200 of a clean 100 Hz stream with bit 24 of t0 flipped (16.8 s ahead); nothing is lost.
+    # The timeline ended 4.8 s off, with samples 18 ms apart.
+    from sensor.protocols import repcount_gatt as rg
+
+    cfg = rg.SensorConfig(10000, 8, 2000)
+    tl = Timeline()
+    tl.new_segment()
+    t = []
+    for k in range(6000):
+        t0 = 1_000_000 + k * 10_000
+        if k == 200:
+            t0 ^= 1 << 24
+        f = rg.decode_frame(rg.encode_frame(k, t0, np.array([[0, 0, 4096, 0, 0, 0]])), cfg)
+        frame = SensorFrame(f.seq, f.t0_us, f.acc, f.gyro, cfg.sample_period_us)
+        for batch in tl.push(frame, k * 0.01 + 0.02):
+            t.extend(batch.t_s)
+    t = np.array(t)
+    assert len(t) == 6000
+    assert np.abs(t - np.arange(6000) * 0.01).max() < 0.5
+    assert np.diff(t).max() < 0.0101
+
+
+def test_a_frame_with_no_positive_sample_period_is_refused():
+    tl = Timeline()
+    bad = SensorFrame(0, 0, np.zeros((3, 3)), np.zeros((3, 3)), period_us=-131365.0)
+    with pytest.raises(ValueError):
+        tl.push(bad, 0.0)

@@ -101,6 +101,11 @@ class RepcountProfile(SensorProfile):
             await client.stop_notify(rg.DATA_CHAR_UUID)
 
 
+MAX_UNPAIRED_S = 10.0  # samples of one Polar stream held waiting for the other's
+MISPAIRED_PERIODS = 3  # ACC and GYRO heads further apart than this: a notification was lost
+MISPAIRED_MAX_S = 5.0  # ... and nearer than this (further, the stamps are not of one clock)
+
+
 @dataclass
 class _PolarStream:
     factor: float = 1.0
@@ -115,6 +120,14 @@ class _PolarStream:
         t, v = np.concatenate(self.times), np.vstack(self.values)
         self.times, self.values = ([t[n:]], [v[n:]]) if n < len(t) else ([], [])
         return t[:n], v[:n]
+
+    def drop_before(self, t_ns: float) -> int:
+        """Drop the samples stamped before `t_ns`; how many."""
+        t = np.concatenate(self.times)
+        k = int(np.searchsorted(t, t_ns))
+        if k:
+            self.take(k)
+        return k
 
 
 class PolarPmdProfile(SensorProfile):
@@ -176,10 +189,17 @@ class PolarPmdProfile(SensorProfile):
         mtype = data[0] & pmd.MEASUREMENT_TYPE_MASK
         stream = self._acc if mtype == pmd.MeasurementType.ACC else self._gyro
         frame = pmd.decode_data_frame(data, factor=stream.factor)
-        times = frame.sample_times_ns(self.rate_hz, stream.last_ns)
+        # The samples share the time since the previous frame, unless a frame was lost in between:
+        # then they step back from this one's stamp at the nominal rate (spread over the lost
+        # frame's time too, they would start where the lost frame did).
+        prev = stream.last_ns
+        if prev is not None and frame.timestamp_ns - prev > 1.5 * len(frame.si) * 1e9 / self.rate_hz:
+            prev = None
+        times = frame.sample_times_ns(self.rate_hz, prev)
         stream.last_ns = frame.timestamp_ns
         stream.times.append(times)
         stream.values.append(frame.si)
+        self._pair_by_time()
         n = min(self._acc.held(), self._gyro.held())
         if n == 0:
             return []
@@ -191,7 +211,28 @@ class PolarPmdProfile(SensorProfile):
         # evenly), not the nominal rate, which the sensor's clock may run off by a few tenths of a
         # percent.
         period_us = (t_ns[-1] - t_ns[0]) / (n - 1) / 1000 if n > 1 else 1e6 / self.rate_hz
+        if not period_us > 0:  # a stamp that stepped back: the nominal spacing, not a backward one
+            period_us = 1e6 / self.rate_hz
         return [SensorFrame(seq, t0_us, acc, gyro, period_us)]
+
+    def _pair_by_time(self) -> None:
+        """Keep the two streams paired by their stamps, not only by count. When one stream's first
+        held sample is a frame or so older than the other's (MISPAIRED_PERIODS periods up to
+        MISPAIRED_MAX_S: the other's notification was lost), those older samples have no partner,
+        and held, every later pair would be that far apart: they are dropped. A smaller offset is
+        the two sensors' sampling phase and is left alone. A stream whose partner has stopped holds
+        at most MAX_UNPAIRED_S of samples."""
+        acc, gyro = self._acc, self._gyro
+        if acc.held() and gyro.held():
+            period = 1e9 / self.rate_hz
+            offset = float(gyro.times[0][0]) - float(acc.times[0][0])
+            if MISPAIRED_PERIODS * period < abs(offset) < MISPAIRED_MAX_S * 1e9:
+                early, late = (acc, gyro) if offset > 0 else (gyro, acc)
+                early.drop_before(late.times[0][0] - 0.5 * period)
+        cap = int(MAX_UNPAIRED_S * self.rate_hz)
+        for stream in (acc, gyro):
+            if stream.held() > cap:
+                stream.take(stream.held() - cap)
 
     async def stop(self, client: BleakClient) -> None:
         if client.is_connected:

@@ -29,6 +29,8 @@ import numpy as np
 
 from sensor.protocols.repcount_gatt import SEQ_MODULUS, SequenceTracker
 
+MAX_SKEW = 2e-3  # sensor clock against the host's: crystals are within a few hundred ppm
+
 
 @dataclass
 class SensorFrame:
@@ -142,6 +144,11 @@ class ClockFit:
             if new_keep.sum() < 4 or np.array_equal(new_keep, keep):
                 break
             keep = new_keep
+        if abs(b) > MAX_SKEW:
+            # No sensor crystal runs this far off: a corrupt stamp among the points. The line is
+            # kept at the largest skew there can be, under every kept point, as with a short span.
+            b = math.copysign(MAX_SKEW, b)
+            a = float(np.min(d[keep] - b * (x[keep] - self._ref)))
         self.slope, self._offset = float(b), float(a)
 
     def host_time(self, sensor_s: float) -> float:
@@ -211,6 +218,8 @@ class Timeline:
             self.new_segment()
         if not 0 <= frame.seq < SEQ_MODULUS or frame.n == 0:
             raise ValueError(f"frame seq {frame.seq} or sample count {frame.n} out of range")
+        if not (math.isfinite(frame.period_us) and frame.period_us > 0):
+            raise ValueError(f"frame sample period {frame.period_us} us; expected a positive number")
         out: list[SampleBatch] = []
         if self._expect is None:
             self._release(frame, arrival_s, out)

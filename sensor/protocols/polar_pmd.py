@@ -225,7 +225,10 @@ class ControlPointResponse:
         """Scale for compressed samples, sent in a start response's parameters; 1.0 when absent, as the
         SDK assumes ([SDK-CLIENT] getFactor)."""
         values = self.settings.get(SettingType.FACTOR)
-        return float(values[0]) if values else 1.0
+        factor = float(values[0]) if values else 1.0
+        if not (math.isfinite(factor) and factor > 0):  # every sample would come out NaN, inf or 0
+            raise PmdError(f"the sensor's FACTOR setting is {factor}; expected a positive number")
+        return factor
 
 
 def parse_control_response(data: bytes) -> ControlPointResponse:
@@ -414,6 +417,8 @@ def sample_timestamps_ns(
     """
     if n <= 0:
         raise ValueError("a frame has at least one sample")
+    if not 0 <= last_ns < 2**63:  # a u64 stamp past int64: no sensor clock reads centuries
+        raise PmdError(f"frame timestamp {last_ns} ns is out of range")
     # Offsets are small, so float rounding is exact to the ns; the u64 timestamp itself stays an integer.
     if previous_ns is not None and previous_ns < last_ns:
         spacing = (last_ns - previous_ns) / n
