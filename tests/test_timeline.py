@@ -221,3 +221,38 @@ def test_a_frame_with_no_positive_sample_period_is_refused():
     bad = SensorFrame(0, 0, np.zeros((3, 3)), np.zeros((3, 3)), period_us=-131365.0)
     with pytest.raises(ValueError):
         tl.push(bad, 0.0)
+
+
+def _stream(frames: list[tuple[int, int]], n_per: int = 1) -> tuple[list[float], Timeline]:
+    """(seq, t0_us) frames of one sample each at 100 Hz, arriving 20 ms after their time."""
+    from sensor.protocols import repcount_gatt as rg
+
+    cfg = rg.SensorConfig(10000, 8, 2000)
+    tl = Timeline()
+    tl.new_segment()
+    t: list[float] = []
+    for k, (seq, t0) in enumerate(frames):
+        f = rg.decode_frame(rg.encode_frame(seq, t0, np.zeros((n_per, 6), dtype=int)), cfg)
+        frame = SensorFrame(f.seq, f.t0_us, f.acc, f.gyro, cfg.sample_period_us)
+        for batch in tl.push(frame, k * 0.01 + 0.02):
+            t.extend(batch.t_s)
+    for batch in tl.flush():
+        t.extend(batch.t_s)
+    return t, tl
+
+
+def test_one_frame_with_a_corrupt_seq_does_not_silence_the_stream():
+    # Frame 200 of 60 s at 100 Hz with bit 14 of its seq flipped: once it was released, every good
+    # frame after it was "late" and dropped (227 of 6,000 samples reached the timeline).
+    frames = [(k, 1_000_000 + k * 10_000) for k in range(6000)]
+    frames[200] = (200 ^ (1 << 14), frames[200][1])
+    t, _ = _stream(frames)
+    assert len(t) >= 6000 - 8 and np.all(np.diff(t) > 0)
+
+
+def test_frames_sent_again_are_still_dropped_as_duplicates():
+    frames = [(k, 1_000_000 + k * 10_000) for k in range(300)]
+    frames = frames[:200] + frames[180:200] + frames[200:]  # 20 frames re-sent in order
+    t, tl = _stream(frames)
+    assert len(t) == 300 and np.all(np.diff(t) > 0)
+    assert tl.stats.duplicates + tl.stats.late == 20

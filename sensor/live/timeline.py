@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensor.protocols.repcount_gatt import SEQ_MODULUS, SequenceTracker
+from sensor.protocols.repcount_gatt import SEQ_MODULUS, T0_MODULUS, SequenceTracker
 
 MAX_SKEW = 2e-3  # sensor clock against the host's: crystals are within a few hundred ppm
+RESYNC_FRAMES = 8  # frames in a row behind the released ones, each following the last: follow them
 
 
 @dataclass
@@ -191,6 +192,9 @@ class Timeline:
     _last_t: float | None = field(default=None, repr=False)  # t_s of the last sample out
     _last_x: float | None = field(default=None, repr=False)  # its sensor time (this segment's clock)
     _last_period_s: float = field(default=0.01, repr=False)
+    # Frames in a row behind the released ones, each the one after the last (see RESYNC_FRAMES).
+    _behind: list[_Held] = field(default_factory=list, repr=False)
+    _last_t0_raw: int | None = field(default=None, repr=False)  # the last released frame's t0_us
 
     def __post_init__(self) -> None:
         self.clock = ClockFit(window_s=self.clock_window_s)
@@ -226,9 +230,10 @@ class Timeline:
             return out
         ahead = (frame.seq - self._expect) % SEQ_MODULUS
         if ahead >= SEQ_MODULUS // 2:
-            # Behind what was already released: a duplicate or a frame too late to place.
-            self._classify_only(frame)
-            return out
+            # Behind what was already released: a duplicate or a frame too late to place, unless it
+            # starts a run of RESYNC_FRAMES that follow each other (see `_behind_run`).
+            return self._behind_run(frame, arrival_s)
+        self._end_behind_run()
         if ahead == 0:
             if self._held:
                 self.stats.reordered += 1
@@ -258,6 +263,39 @@ class Timeline:
         return out
 
     # -- internals -----------------------------------------------------------------------------------
+
+    def _behind_run(self, frame: SensorFrame, arrival_s: float) -> list[SampleBatch]:
+        """A frame behind the released ones. RESYNC_FRAMES such frames in a row, each following the
+        last, are no late frames but the sensor's own sequence: one corrupt `seq` released earlier
+        (or the counter restarting) moved what is expected far ahead, and every good frame after it
+        would be dropped for up to 32,768 frames. The timeline then follows them, from a gap."""
+        last_t0 = self._last_t0_raw
+        newer = last_t0 is None or 0 < (frame.t0_us - last_t0) % T0_MODULUS < T0_MODULUS // 2
+        if not newer:  # not newer in sensor time either: a duplicate or a late frame
+            self._end_behind_run()
+            self._classify_only(frame)
+            return []
+        last = self._behind[-1].frame.seq if self._behind else None
+        if last is None or frame.seq != (last + 1) % SEQ_MODULUS:
+            self._end_behind_run()
+        self._behind.append(_Held(frame, arrival_s))
+        if len(self._behind) < RESYNC_FRAMES:
+            return []
+        run, self._behind = self._behind, []
+        out: list[SampleBatch] = [] if not self._held else self.flush()
+        self._tracker.reset()
+        self._expect = None
+        self._segment_fresh = True  # a gap before the first, and the clock fit taken as it is
+        for held in run:
+            self._release(held.frame, held.arrival_s, out)
+        self._sync_stats()
+        return out
+
+    def _end_behind_run(self) -> None:
+        """The frames held as a possible run were late after all: count them so."""
+        for held in self._behind:
+            self._classify_only(held.frame)
+        self._behind = []
 
     def _classify_only(self, frame: SensorFrame) -> None:
         check = self._tracker.update(frame.seq, frame.t0_us, frame.n)
@@ -291,6 +329,7 @@ class Timeline:
         if not check.accept:
             return
         self._expect = (frame.seq + 1) % SEQ_MODULUS
+        self._last_t0_raw = frame.t0_us
         period_s = frame.period_us * 1e-6
         # Every mapping below is a line in sensor time, so the frame's first sample is worked out in
         # plain floats and its samples follow it at the fitted rate (numpy on a dozen samples costs
