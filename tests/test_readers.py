@@ -103,11 +103,17 @@ def test_sensor_logger_ios_apple_sign_is_flipped_and_gravity_added():
     assert any("Apple's sign" in n for n in rec.meta.notes)
 
 
-def test_sensor_logger_ios_standardised_is_not_flipped(tmp_path):
-    folder = tmp_path / "std"
+def _ios_export(tmp_path: Path, metadata_from: str, metadata_to: str) -> Path:
+    """A copy of the iOS sample export with one edit to its Metadata.csv."""
+    folder = tmp_path / "export"
     shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
     meta = folder / "Metadata.csv"
-    meta.write_text(meta.read_text().replace(",false,", ",true,"))
+    meta.write_text(meta.read_text().replace(metadata_from, metadata_to))
+    return folder
+
+
+def test_sensor_logger_ios_standardised_is_not_flipped(tmp_path):
+    folder = _ios_export(tmp_path, ",false,", ",true,")
     for name in ("Accelerometer.csv", "Gravity.csv"):  # standardised data is in Android's sign
         lines = (folder / name).read_text().splitlines()
         flipped = [lines[0]] + [
@@ -120,24 +126,16 @@ def test_sensor_logger_ios_standardised_is_not_flipped(tmp_path):
 
 
 def test_sensor_logger_metadata_with_an_unquoted_comma_in_the_device_name(tmp_path):
-    # "Pixel 7, work" written without quotes: one field more than the header. The platform and the
+    # "iPhone 13, work" written without quotes: one field more than the header. The platform and the
     # standardisation are still read from their columns, not guessed from the data.
-    folder = tmp_path / "comma"
-    shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
-    meta = folder / "Metadata.csv"
-    meta.write_text(meta.read_text().replace(",iPhone 13,", ",iPhone 13, work,"))
-    rec = read_recording(folder)
+    rec = read_recording(_ios_export(tmp_path, ",iPhone 13,", ",iPhone 13, work,"))
     assert rec.acc[:, 2].mean() > 9.0
     assert any("Apple's sign" in n for n in rec.meta.notes)
     assert not any("assumed" in n for n in rec.meta.notes)
 
 
 def test_sensor_logger_metadata_without_a_platform_says_so(tmp_path):
-    folder = tmp_path / "noplatform"
-    shutil.copytree(SAMPLES / "sensor_logger_ios", folder)
-    meta = folder / "Metadata.csv"
-    meta.write_text(meta.read_text().replace(",ios,", ",,"))
-    rec = read_recording(folder)
+    rec = read_recording(_ios_export(tmp_path, ",ios,", ",,"))
     assert rec.acc[:, 2].mean() > 9.0  # guessed from how the phone was held
     assert any(n.startswith("Metadata.csv names no platform") for n in rec.meta.notes)
 
