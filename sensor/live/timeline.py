@@ -13,8 +13,10 @@ follows the host clock however fast the sensor clock runs, and one late frame do
   next sample, never interpolated; duplicates and frames older than the newest are dropped and counted;
 - frames that arrive early (ahead of a missing one) are held for a few frames so a frame that merely
   arrived out of order still goes in its place instead of being lost;
-- times are strictly increasing; corrections to the fit are slewed (at most `max_slew` seconds per
-  second of data) so sample spacing never jumps, except across a gap where the full correction applies;
+- times are strictly increasing; corrections to the fit are slewed (the step between two frames
+  changes by at most `max_slew` of a sample period, so a correction of 1 ms takes 0.2 s of data at
+  one sample a frame and n times that at n) so sample spacing never jumps, except across a gap where
+  the full correction applies;
 - a new segment (every (re)subscription: the sensor restarts its sequence numbers) keeps the timeline
   and marks a gap on its first sample.
 """
@@ -179,7 +181,7 @@ class Timeline:
 
     reorder_depth: int = 4
     max_hold_s: float = 0.25
-    max_slew: float = 0.005  # s of correction per s of data: sample spacing changes by at most 0.5 %
+    max_slew: float = 0.005  # the step between two frames changes by at most 0.5 % of a sample period
     clock_window_s: float = 60.0
     stats: TimelineStats = field(default_factory=TimelineStats)
     start_host_s: float | None = None  # host time (the arrival clock) of t_s = 0
