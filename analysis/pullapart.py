@@ -99,8 +99,9 @@ def one_set_per_rep(sets: list[SetResult]) -> list[SetResult]:
     out: list[SetResult] = []
     for s in sets:
         earlier = [r for d in out[-2:] for r in d.reps if r.end_s > s.start_s]
-        if earlier and any(same_rep(r, e) for r in s.reps for e in earlier):
-            s = replace(s, reps=[r for r in s.reps if not any(same_rep(r, e) for e in earlier)])
+        own = [r for r in s.reps if not any(same_rep(r, e) for e in earlier)]
+        if len(own) < len(s.reps):
+            s = replace(s, reps=own)
             if not s.full_reps:
                 continue
         out.append(s)

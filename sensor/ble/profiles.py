@@ -121,13 +121,11 @@ class _PolarStream:
         self.times, self.values = ([t[n:]], [v[n:]]) if n < len(t) else ([], [])
         return t[:n], v[:n]
 
-    def drop_before(self, t_ns: float) -> int:
-        """Drop the samples stamped before `t_ns`; how many."""
-        t = np.concatenate(self.times)
-        k = int(np.searchsorted(t, t_ns))
+    def drop_before(self, t_ns: float) -> None:
+        """Drop the samples stamped before `t_ns`."""
+        k = int(np.searchsorted(np.concatenate(self.times), t_ns))
         if k:
             self.take(k)
-        return k
 
 
 class PolarPmdProfile(SensorProfile):
@@ -193,7 +191,7 @@ class PolarPmdProfile(SensorProfile):
         # then they step back from this one's stamp at the nominal rate (spread over the lost
         # frame's time too, they would start where the lost frame did).
         prev = stream.last_ns
-        if prev is not None and frame.timestamp_ns - prev > 1.5 * len(frame.si) * 1e9 / self.rate_hz:
+        if prev is not None and frame.timestamp_ns - prev > 1.5 * frame.n * 1e9 / self.rate_hz:
             prev = None
         times = frame.sample_times_ns(self.rate_hz, prev)
         stream.last_ns = frame.timestamp_ns

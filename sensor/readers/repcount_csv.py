@@ -9,6 +9,7 @@ import numpy as np
 
 from sensor.errors import InputError
 from sensor.recording import Recording, RecordingMeta
+from sensor.timebase import median_positive_step
 
 from ._build import build_recording, repair_time
 from ._csvio import Head, read_table
@@ -101,7 +102,7 @@ def read(head: Head, path: Path) -> Recording:
                 src.display, f"nominal_rate_hz={kv['nominal_rate_hz']!r} is not a number"
             ) from None
     if rate and len(t) > 2:
-        measured = 1.0 / max(float(np.median(np.diff(t[: 100_001]))), 1e-12)
+        measured = 1.0 / max(median_positive_step(t), 1e-12)
         if not rate / 50 < measured < rate * 50:  # seconds against milliseconds is a factor of 1000
             raise InputError(
                 src.display,
